@@ -1,0 +1,65 @@
+# momaudit — the front door.
+#
+#   make audit    run the whole pipeline on SampleData/ into Reports/ (AS_OF=YYYY-MM-DD to change the date)
+#   make test     build and run every test
+#   make build    debug build of the four executables
+#   make release  optimised build
+#   make bench    national-scale benchmark (see bench/README.md)
+#   make sample   regenerate SampleData/ from its seeded generator
+#   make docs     regenerate docs/rules.md from the rule descriptions in code
+#   make deps     install (as root) or name (otherwise) the Debian packages needed
+#   make clean    remove build products and Reports/ output
+#
+# Every target installs missing Debian packages first when run as root, and
+# otherwise says exactly what to install.
+
+SHELL := /bin/bash
+DEB_PACKAGES := libsqlite3-dev libxml2-dev pkg-config sqlite3
+AS_OF ?= 2026-09-30
+REPORTS ?= Reports
+DB ?= $(REPORTS)/momaudit.sqlite
+SWIFT ?= swift
+
+.PHONY: audit test build release bench sample docs deps clean
+
+deps:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if ! command -v $(SWIFT) >/dev/null 2>&1; then echo "error: swift not found; install Swift 6 (https://www.swift.org/install/linux/) and put it on PATH" >&2; exit 1; fi; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "error: missing Debian packages:$$missing" >&2; \
+	    echo "hint: sudo apt-get install -y$$missing" >&2; exit 1; \
+	  fi; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+audit: build
+	@mkdir -p $(REPORTS)
+	.build/debug/momaudit run --db $(DB) --as-of $(AS_OF) --out $(REPORTS) SampleData
+	@echo "report: $(REPORTS)/report.html  (worklist: $(REPORTS)/findings.csv)"
+
+bench: deps
+	./bench/run.sh
+
+sample:
+	python3 SampleData/generate.py
+
+docs: build
+	.build/debug/momaudit rules --markdown > docs/rules.md
+
+clean:
+	rm -rf .build
+	find $(REPORTS) -mindepth 1 ! -name README.md -delete 2>/dev/null || true

@@ -1,0 +1,2101 @@
+#!/usr/bin/env python3
+"""Generate momaudit's synthetic sample registry export.
+
+Writes, next to this script:
+
+  procedures.csv   canonical procedures CSV (sites RXH01 and RXH03)
+  events.csv       canonical events CSV (patients of sites RXH01 and RXH03,
+                   plus a few orphan events)
+  site-rxh02.xml   XML export holding every patient of site RXH02
+
+Together the three files are one trust's export (trust "RXH", export date
+2026-10-31). Everything is invented: NHS numbers are in the 999 range and pass
+the modulus-11 check (except one deliberately invalid number), and there are no
+names. The output is deterministic: the only source of randomness is
+random.Random(20170629), so running the script twice gives byte-identical files.
+
+Usage:  python3 SampleData/generate.py      (no dependencies; Python 3.7+)
+
+See README.md for what the data contains and which audit outcomes it exercises.
+"""
+
+import csv
+import datetime as dt
+import math
+import os
+import random
+
+SEED = 20170629
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+EXPORT_DATE = dt.date(2026, 10, 31)
+AS_OF = dt.date(2026, 9, 30)  # the date the sample audit is meant to be run as of
+FIRST_DATE = dt.date(2003, 1, 1)
+ASR_WITHDRAWN = dt.date(2010, 8, 24)
+FAR = dt.date(9999, 12, 31)
+
+TRUST = "RXH"
+SITES = ("RXH01", "RXH02", "RXH03")
+XML_SITE = "RXH02"
+CONSULTANTS = {
+    "RXH01": ["C2145873", "C3092716", "C4418205", "C5160394", "C6027381"],
+    "RXH02": ["C3375920", "C4901267", "C5248816", "C7013542"],
+    "RXH03": ["C2690458", "C3817094", "C6152739"],
+}
+
+CO_NMOL_TO_UG = 0.058933
+CR_NMOL_TO_UG = 0.051996
+
+# One seeded master generator; independent streams are drawn from it in a
+# fixed order so that, e.g., changing how a value is formatted does not move
+# every simulated date.
+_MASTER = random.Random(SEED)
+R_NHS = random.Random(_MASTER.getrandbits(64))
+R_SIM = random.Random(_MASTER.getrandbits(64))
+R_DES = random.Random(_MASTER.getrandbits(64))
+R_FMT = random.Random(_MASTER.getrandbits(64))
+
+
+# --------------------------------------------------------------------------
+# dates
+
+def days_in_month(y, m):
+    if m == 12:
+        return 31
+    return (dt.date(y, m + 1, 1) - dt.date(y, m, 1)).days
+
+
+def add_months(d, n):
+    """Same day n months later; the last day of a shorter month."""
+    y, m0 = divmod(d.month - 1 + n, 12)
+    y += d.year
+    m = m0 + 1
+    return dt.date(y, m, min(d.day, days_in_month(y, m)))
+
+
+def add_days(d, n):
+    return d + dt.timedelta(days=n)
+
+
+def D(s):
+    return dt.date(int(s[0:4]), int(s[5:7]), int(s[8:10]))
+
+
+def rand_date(r, a, b):
+    return add_days(a, r.randint(0, (b - a).days))
+
+
+def years_between(a, b):
+    return (b - a).days / 365.25
+
+
+# --------------------------------------------------------------------------
+# NHS numbers
+
+def nhs_check_digit(nine):
+    total = sum(int(c) * w for c, w in zip(nine, range(10, 1, -1)))
+    check = 11 - total % 11
+    if check == 11:
+        check = 0
+    return None if check == 10 else check
+
+
+def nhs_valid(s):
+    if len(s) != 10 or not s.isdigit() or len(set(s)) == 1:
+        return False
+    return nhs_check_digit(s[:9]) == int(s[9])
+
+
+class NhsPool:
+    """Designed patients get sequential numbers 99900 01xx.. (stable whatever
+    the random bulk does); bulk patients get random 999 1xx xxxx .. 999 9xx xxxx."""
+
+    def __init__(self):
+        self.used = set()
+        self.next_designed = 999000100
+
+    def designed(self):
+        while True:
+            nine = str(self.next_designed)
+            self.next_designed += 1
+            c = nhs_check_digit(nine)
+            if c is not None:
+                s = nine + str(c)
+                if nhs_valid(s) and s not in self.used:
+                    self.used.add(s)
+                    return s
+
+    def bulk(self):
+        while True:
+            nine = "999" + str(R_NHS.randint(100000, 999999))
+            c = nhs_check_digit(nine)
+            if c is None:
+                continue
+            s = nine + str(c)
+            if nhs_valid(s) and s not in self.used:
+                self.used.add(s)
+                return s
+
+
+NHS = NhsPool()
+
+
+# --------------------------------------------------------------------------
+# model
+
+class Patient:
+    def __init__(self, nhs, sex, dob, site, lpid, label=None):
+        self.nhs = nhs
+        self.sex = sex  # "M", "F" or "U"
+        self.dob = dob
+        self.site = site
+        self.lpid = lpid
+        self.label = label  # designed case label, None for the random bulk
+        self.procs = []
+        self.events = []
+        self.consultant = None
+        self.expect = None
+        self.purpose = ""
+
+
+class Proc:
+    def __init__(self, date, side, family, head, consultant, row_sex=None):
+        spec = CATALOGUE[family]
+        self.date = date
+        self.side = side
+        self.family = family
+        self.ptype = spec["type"]
+        self.bearing = spec["bearing"]
+        self.head = head
+        self.fem = spec["fem"]
+        self.acet = spec["acet"]
+        self.stem = spec["stem"]
+        self.manuf = spec["manuf"]
+        self.opcs = spec["opcs"]
+        self.consultant = consultant
+        self.row_sex = row_sex  # overrides the patient's sex on this CSV row
+        self.raw = {}  # rendered-field overrides (deliberately bad rows)
+        self.revised_on = None  # simulation bookkeeping
+        self.id = None
+
+    @property
+    def mom(self):
+        return self.bearing == "MoM"
+
+    @property
+    def asr(self):
+        return CATALOGUE[self.family].get("asr", False)
+
+
+class Event:
+    def __init__(self, date, etype, side=None, sym=None, ohs=None, co=None, cr=None,
+                 unit=None, sample=None, finding=None, note=None):
+        self.date = date
+        self.etype = etype
+        self.side = side  # "L", "R", "B" or None
+        self.sym = sym
+        self.ohs = ohs
+        self.co = co  # in `unit`
+        self.cr = cr
+        self.unit = unit  # "ug/L" or "nmol/L"
+        self.sample = sample  # None = whole blood by default
+        self.finding = finding
+        self.note = note
+        self.raw = {}
+        self.dupe_raw = None  # when set, a second row with the same id and these overrides
+        self.id = None
+
+    def co_ug(self):
+        if self.co is None:
+            return None
+        return self.co * CO_NMOL_TO_UG if self.unit == "nmol/L" else self.co
+
+    def cr_ug(self):
+        if self.cr is None:
+            return None
+        return self.cr * CR_NMOL_TO_UG if self.unit == "nmol/L" else self.cr
+
+
+# --------------------------------------------------------------------------
+# implant catalogue (invented descriptions of real device families)
+
+def _spec(type_, bearing, manuf, fem, acet, stem, opcs, asr=False):
+    return {"type": type_, "bearing": bearing, "manuf": manuf, "fem": fem,
+            "acet": acet, "stem": stem, "opcs": opcs, "asr": asr}
+
+
+CATALOGUE = {
+    # metal-on-metal resurfacings
+    "BHR": _spec("resurfacing", "MoM", "Smith & Nephew", "Smith & Nephew BHR femoral head",
+                 "Smith & Nephew BHR cup", "", "W58.1"),
+    "ASR_RS": _spec("resurfacing", "MoM", "DePuy", "DePuy ASR resurfacing head",
+                    "DePuy ASR cup", "", "W58.1", asr=True),
+    "CORMET": _spec("resurfacing", "MoM", "Corin", "Corin Cormet femoral head",
+                    "Corin Cormet cup", "", "W58.1"),
+    "DUROM_RS": _spec("resurfacing", "MoM", "Zimmer", "Zimmer Durom resurfacing head",
+                      "Zimmer Durom cup", "", "W58.1"),
+    "CONSERVE": _spec("resurfacing", "MoM", "Wright Medical", "Wright Conserve Plus head",
+                      "Wright Conserve Plus cup", "", "W58.1"),
+    "ADEPT": _spec("resurfacing", "MoM", "MatOrtho", "MatOrtho Adept head",
+                   "MatOrtho Adept cup", "", "W58.1"),
+    # metal-on-metal stemmed total hips
+    "ASR_XL": _spec("total_hip", "MoM", "DePuy", "DePuy ASR XL femoral head",
+                    "DePuy ASR XL cup", "DePuy Corail stem", "W38.1", asr=True),
+    "BMHR": _spec("total_hip", "MoM", "Smith & Nephew", "Smith & Nephew BHR modular head",
+                  "Smith & Nephew BHR cup", "Smith & Nephew Synergy stem", "W38.1"),
+    "M2A": _spec("total_hip", "MoM", "Biomet", "Biomet M2a-Magnum head",
+                 "Biomet M2a-Magnum cup", "Biomet Taperloc stem", "W38.1"),
+    "DUROM_LDH": _spec("total_hip", "MoM", "Zimmer", "Zimmer Metasul LDH head",
+                       "Zimmer Durom cup", "Zimmer CLS Spotorno stem", "W38.1"),
+    "ULTAMET36": _spec("total_hip", "MoM", "DePuy", "DePuy Articul/eze 36mm metal head",
+                       "DePuy Pinnacle shell with Ultamet metal liner", "DePuy Corail stem",
+                       "W38.1"),
+    "METASUL28": _spec("total_hip", "MoM", "Zimmer", "Zimmer Metasul 28mm head",
+                       "Zimmer Allofit cup with Metasul insert", "Zimmer Alloclassic stem",
+                       "W38.1"),
+    "ULTAMET28": _spec("total_hip", "MoM", "DePuy", "DePuy Articul/eze 28mm metal head",
+                       "DePuy Pinnacle shell with Ultamet metal liner", "DePuy Summit stem",
+                       "W38.1"),
+    # metal-on-metal revisions
+    "REV_BMHR": _spec("revision", "MoM", "Smith & Nephew", "Smith & Nephew BHR modular head",
+                      "Retained BHR cup", "Smith & Nephew SMF stem", "W38.3"),
+    "REV_ASRXL": _spec("revision", "MoM", "DePuy", "DePuy ASR XL femoral head",
+                       "Retained ASR cup", "DePuy Corail stem", "W38.3", asr=True),
+    "REV_METASUL28": _spec("revision", "MoM", "Zimmer", "Zimmer Metasul 28mm head",
+                           "Zimmer Allofit cup with Metasul insert", "Retained stem", "W39.3"),
+    # everything else
+    "EXETER_MOP": _spec("total_hip", "MoP", "Stryker", "Stryker V40 cobalt-chrome head",
+                        "Stryker Contemporary cemented cup", "Stryker Exeter V40 stem", "W37.1"),
+    "CHARNLEY_MOP": _spec("total_hip", "MoP", "DePuy", "DePuy Charnley 22.225mm head",
+                          "DePuy Charnley Ogee cup", "DePuy Charnley stem", "W37.1"),
+    "CPT_MOP": _spec("total_hip", "MoP", "Zimmer", "Zimmer Versys head",
+                     "Zimmer Trilogy cup with polyethylene liner", "Zimmer CPT stem", "W39.1"),
+    "CORAIL_COP": _spec("total_hip", "CoP", "DePuy", "CeramTec Biolox delta head",
+                        "DePuy Pinnacle shell with Marathon liner", "DePuy Corail stem", "W38.1"),
+    "ACCOLADE_COC": _spec("total_hip", "CoC", "Stryker", "CeramTec Biolox delta head",
+                          "Stryker Trident shell with Biolox delta insert",
+                          "Stryker Accolade II stem", "W38.1"),
+    "TAPERLOC_COC": _spec("total_hip", "CoC", "Biomet", "CeramTec Biolox delta head",
+                          "Biomet G7 shell with Biolox delta liner", "Biomet Taperloc stem",
+                          "W38.1"),
+    "PINNACLE_COM": _spec("total_hip", "CoM", "DePuy", "CeramTec Biolox delta head",
+                          "DePuy Pinnacle shell with Ultamet metal liner", "DePuy Corail stem",
+                          "W38.1"),
+    "MOC": _spec("total_hip", "MoC", "DePuy", "DePuy Articul/eze metal head",
+                 "DePuy Pinnacle shell with Biolox delta liner", "DePuy Corail stem", "W38.1"),
+    "UNKNOWN_THR": _spec("total_hip", "unknown", "", "", "", "", "W39.1"),
+    "H1_RS": _spec("resurfacing", "CoC", "Embody", "Embody H1 ceramic head",
+                   "Embody H1 ceramic cup", "", "W58.1"),
+    "REV_MOP": _spec("revision", "MoP", "Stryker", "Stryker V40 cobalt-chrome head",
+                     "Stryker Trident shell with X3 liner", "Stryker Exeter long stem", "W37.3"),
+    "REV_COP": _spec("revision", "CoP", "DePuy", "CeramTec Biolox delta head",
+                     "DePuy Pinnacle revision shell with Marathon liner",
+                     "DePuy Corail revision stem", "W38.3"),
+    "REV_COC": _spec("revision", "CoC", "Stryker", "CeramTec Biolox delta head",
+                     "Stryker Trident shell with Biolox delta insert", "Stryker Restoration stem",
+                     "W38.3"),
+}
+
+ASR_TEXT_VARIANTS = {
+    # a few ways registries spell the ASR components (all match the whole-word rule)
+    "ASR_RS": (["ASR resurfacing head", "DePuy ASR femoral head", "DePuy (ASR) head"],
+               ["asr cup", "ASR acetabular cup", "DePuy ASR cup"]),
+    "ASR_XL": (["DePuy ASR-XL femoral head", "ASR XL head", "DePuy ASR XL head"],
+               ["ASR XL acetabular cup", "DePuy ASR-XL cup", "asr xl cup"]),
+}
+
+
+def head_for(family, sex, r):
+    fam = family
+    male = sex == "M"
+    if fam in ("BHR", "CORMET", "DUROM_RS", "CONSERVE", "ADEPT"):
+        return float(r.choice([46, 48, 50, 50, 52, 52, 54, 54, 56, 58] if male
+                              else [38, 40, 42, 44, 44, 46, 46, 48]))
+    if fam == "ASR_RS":
+        return float(r.choice([45, 47, 49, 49, 51, 51, 53, 55] if male else [39, 41, 43, 45, 47]))
+    if fam in ("ASR_XL", "REV_ASRXL"):
+        return float(r.choice([45, 47, 49, 51, 53, 55, 57, 59] if male else [39, 41, 43, 45, 47, 49]))
+    if fam in ("BMHR", "REV_BMHR", "DUROM_LDH"):
+        return float(r.choice([48, 50, 52, 54, 56] if male else [42, 44, 46, 48]))
+    if fam == "M2A":
+        return float(r.choice([44, 46, 48, 50, 52, 54] if male else [38, 40, 42, 44, 46]))
+    if fam == "ULTAMET36":
+        return 36.0
+    if fam in ("METASUL28", "ULTAMET28", "REV_METASUL28"):
+        return 28.0
+    if fam == "CHARNLEY_MOP":
+        return 22.225
+    if fam in ("EXETER_MOP", "CPT_MOP", "REV_MOP"):
+        return float(r.choice([28, 28, 32, 32, 36]))
+    if fam in ("CORAIL_COP", "ACCOLADE_COC", "TAPERLOC_COC", "REV_COP", "REV_COC", "MOC"):
+        return float(r.choice([32, 36, 36]))
+    if fam == "PINNACLE_COM":
+        return 36.0
+    if fam == "H1_RS":
+        return float(r.choice([42, 46, 50]))
+    return None
+
+
+def group_of(proc, sex):
+    """The surveillance group (surveillance-rules.md §3) of a MoM implant."""
+    if proc.asr:
+        return "ASR"
+    if proc.ptype in ("total_hip", "revision"):
+        if proc.head is None or proc.head >= 36:
+            return "STEMMED_LARGE_HEAD"
+        return "STEMMED_SMALL_HEAD"
+    if sex != "M" or proc.head is None or proc.head <= 48:
+        return "RESURFACING_HIGH_RISK"
+    return "RESURFACING_LOW_RISK"
+
+
+IMAGING_FOR_ALL = {"ASR", "STEMMED_LARGE_HEAD", "RESURFACING_HIGH_RISK"}
+
+
+# --------------------------------------------------------------------------
+# notes: harmless invented clinic text
+
+NOTES_REVIEW = [
+    "Walking well, no groin pain.",
+    "Mild lateral thigh ache after long walks, otherwise happy.",
+    "Seen in joint replacement clinic; letter to GP.",
+    "Patient asked about driving and flying, advice given.",
+    "Good range of movement. Continue annual surveillance.",
+    "Reviewed by specialist nurse, bloods taken in clinic.",
+    "Telephone consultation, no new symptoms reported.",
+    "Says the hip \"clicks\" on stairs, no pain.",
+    "Occasional stiffness in the mornings, improving with exercise.",
+    "Plan:\nrepeat ions in 3 months\nreview with results",
+    "Reviewed \u2013 well; works in a caf\u00e9, standing all day.",
+    "Discussed MHRA surveillance advice, leaflet given.",
+]
+NOTES_SYMPTOMATIC = [
+    "New groin pain for two months, worse on walking.",
+    "Reports swelling over the lateral hip, tender.",
+    "Limp noticed by family, Trendelenburg positive.",
+    "Clunking and pain on rising from a chair.",
+]
+NOTES_IONS = [
+    "Sample taken in clinic.",
+    "GP practice sample, result copied to clinic.",
+    "Lab comment: trace-element tube used.",
+    "Repeat requested by consultant.",
+]
+NOTES_IMAGING = [
+    "MARS protocol.",
+    "Scan reported by musculoskeletal radiologist.",
+    "Compared with previous study, no change.",
+    "Small effusion noted, for clinical correlation.",
+]
+NOTES_OTHER = [
+    "Letter returned, patient has moved away.",
+    "Information from GP practice.",
+    "Appointment letter sent twice.",
+]
+
+
+# --------------------------------------------------------------------------
+# random bulk: metal-on-metal cohort
+
+MOM_SHARE = {2003: 0.13, 2004: 0.175, 2005: 0.20, 2006: 0.20, 2007: 0.185, 2008: 0.16,
+             2009: 0.11, 2010: 0.055, 2011: 0.015, 2012: 0.008, 2013: 0.004, 2014: 0.004,
+             2015: 0.004}
+
+
+def mom_family_for(year, r):
+    if year >= 2011:
+        return "BHR"
+    table = [("BHR", 36), ("ASR_RS", 9), ("CORMET", 4), ("DUROM_RS", 4), ("CONSERVE", 3),
+             ("ADEPT", 3 if year >= 2006 else 0), ("ASR_XL", 11 if year >= 2004 else 0),
+             ("BMHR", 8 if year >= 2005 else 2), ("M2A", 7), ("DUROM_LDH", 4 if year >= 2004 else 0),
+             ("ULTAMET36", 5), ("METASUL28", 3), ("ULTAMET28", 2)]
+    total = sum(w for _, w in table)
+    x = r.random() * total
+    for fam, w in table:
+        x -= w
+        if x < 0:
+            return fam
+    return "BHR"
+
+
+def family_available(fam, d):
+    if fam in ("ASR_RS", "ASR_XL"):
+        return dt.date(2003, 7, 1) <= d <= ASR_WITHDRAWN and (fam != "ASR_XL" or d >= dt.date(2004, 6, 1))
+    if fam == "BHR":
+        return d <= dt.date(2016, 12, 31)
+    if CATALOGUE[fam]["bearing"] == "MoM":
+        return d <= dt.date(2010, 12, 31)
+    return True
+
+
+def nonmom_family_for(d, r):
+    y = d.year
+    if y <= 2006 and r.random() < 0.12:
+        return "CHARNLEY_MOP"
+    if y <= 2007 and r.random() < 0.012:
+        return "UNKNOWN_THR"
+    if 2008 <= y <= 2011 and r.random() < 0.02:
+        return "PINNACLE_COM"
+    if r.random() < 0.002:
+        return "MOC"
+    if y >= 2019 and r.random() < 0.004:
+        return "H1_RS"
+    f = (y - 2003) / 23.0
+    table = [("EXETER_MOP", 40 - 15 * f), ("CPT_MOP", 15 - 5 * f), ("CORAIL_COP", 10 + 25 * f),
+             ("ACCOLADE_COC", 12 + 2 * f), ("TAPERLOC_COC", 8 - 3 * f)]
+    total = sum(w for _, w in table)
+    x = r.random() * total
+    for fam, w in table:
+        x -= w
+        if x < 0:
+            return fam
+    return "EXETER_MOP"
+
+
+def gompertz_q(age):
+    return min(0.6, 0.0004 * math.exp(0.088 * (age - 30)))
+
+
+def death_date(dob, start, r):
+    """Simulated date of death after `start`, or None (alive at the export date)."""
+    y = start.year
+    while y <= EXPORT_DATE.year:
+        age = y - dob.year
+        if r.random() < gompertz_q(age):
+            d = rand_date(r, max(start, dt.date(y, 1, 1)), dt.date(y, 12, 31))
+            return d if d <= EXPORT_DATE else None
+        y += 1
+    return None
+
+
+def lognorm(r, median, sigma):
+    return median * math.exp(r.gauss(0.0, sigma))
+
+
+def pick_site(r):
+    x = r.random()
+    return "RXH01" if x < 0.45 else ("RXH02" if x < 0.70 else "RXH03")
+
+
+def pick_consultant(site, r):
+    if r.random() < 0.06:  # a few operate at another site
+        site = r.choice(SITES)
+    return r.choice(CONSULTANTS[site])
+
+
+def new_bulk_patient(sex, dob, site):
+    return Patient(NHS.bulk(), sex, dob, site, "H%06d" % R_NHS.randint(100000, 999999))
+
+
+def make_mom_patient(year, r):
+    fam = mom_family_for(year, r)
+    resurf = CATALOGUE[fam]["type"] == "resurfacing"
+    if resurf:
+        sex = "M" if r.random() < 0.74 else "F"
+        age = max(28, min(68, int(r.gauss(52, 7))))
+    else:
+        sex = "F" if r.random() < 0.55 else "M"
+        age = max(40, min(86, int(r.gauss(66, 9))))
+    if year >= 2011:
+        sex = "M"
+    d = rand_date(r, dt.date(year, 1, 1), dt.date(year, 12, 31))
+    tries = 0
+    while not family_available(fam, d) and tries < 20:
+        d = rand_date(r, dt.date(year, 1, 1), dt.date(year, 12, 31))
+        tries += 1
+    if not family_available(fam, d):
+        fam = "BHR"
+    dob = add_days(d, -(age * 365 + r.randint(0, 364)))
+    site = pick_site(r)
+    p = new_bulk_patient(sex, dob, site)
+    p.consultant = pick_consultant(site, r)
+    if r.random() < 0.012:
+        p.sex = "U"  # sex not recorded
+    side = "L" if r.random() < 0.45 else "R"
+    head = head_for(fam, sex, r)
+    if r.random() < 0.015:
+        head = None  # head size not recorded
+    pr = Proc(d, side, fam, head, p.consultant)
+    p.procs.append(pr)
+    # bilateral: a second MoM implant on the other side for ~14%, a non-MoM THR for ~8%
+    x = r.random()
+    other = "R" if side == "L" else "L"
+    if x < 0.14:
+        d2 = add_days(d, r.randint(120, 4 * 365))
+        fam2 = fam if family_available(fam, d2) else ("BHR" if resurf and family_available("BHR", d2) and sex == "M" else "CORAIL_COP")
+        if d2 <= EXPORT_DATE:
+            p.procs.append(Proc(d2, other, fam2, head_for(fam2, sex, r),
+                                p.consultant if r.random() < 0.8 else pick_consultant(site, r)))
+    elif x < 0.22:
+        d2 = add_days(d, r.randint(2 * 365, 16 * 365))
+        if d2 <= EXPORT_DATE:
+            fam2 = nonmom_family_for(d2, r)
+            if fam2 == "H1_RS":
+                fam2 = "CORAIL_COP"
+            p.procs.append(Proc(d2, other, fam2, head_for(fam2, sex, r), pick_consultant(site, r)))
+    return p
+
+
+def make_mom_revision_patient(r):
+    """A non-MoM primary later revised with a MoM bearing (a few, before 2011)."""
+    sex = "F" if r.random() < 0.5 else "M"
+    d0 = rand_date(r, dt.date(2003, 1, 1), dt.date(2006, 6, 30))
+    age = max(45, min(85, int(r.gauss(68, 8))))
+    dob = add_days(d0, -(age * 365 + r.randint(0, 364)))
+    site = pick_site(r)
+    p = new_bulk_patient(sex, dob, site)
+    p.consultant = pick_consultant(site, r)
+    side = r.choice("LR")
+    fam0 = "EXETER_MOP" if r.random() < 0.6 else "CPT_MOP"
+    p.procs.append(Proc(d0, side, fam0, head_for(fam0, sex, r), p.consultant))
+    d1 = rand_date(r, add_days(d0, 365), dt.date(2010, 6, 30))
+    fam1 = "REV_METASUL28" if r.random() < 0.5 else "REV_BMHR"
+    p.procs.append(Proc(d1, side, fam1, head_for(fam1, sex, r), p.consultant))
+    return p
+
+
+class Sim:
+    """Follow-up of one MoM patient, as a clinic that mostly follows the
+    MHRA advice but with realistic lapses."""
+
+    def __init__(self, p, r):
+        self.p = p
+        self.r = r
+        self.ev = p.events
+        self.implants = [pr for pr in p.procs if pr.mom]
+        self.last_img = {}  # side -> date
+        self.last_ion = None  # (co_ug, cr_ug)
+        self.prev_ion = None
+        self.bad_imaging = False
+        self.ohs_base = r.randint(39, 48)
+        self.ohs_decline = r.uniform(0.0, 0.5)
+        first = min(pr.date for pr in self.implants)
+        self.first = first
+        asr = any(pr.asr for pr in self.implants)
+        mult = 1.0
+        if asr:
+            mult = 3.2 if any(pr.ptype != "resurfacing" for pr in self.implants if pr.asr) else 2.6
+        elif any(pr.ptype != "resurfacing" and (pr.head or 99) >= 36 for pr in self.implants):
+            mult = 1.6
+        elif all(pr.ptype != "resurfacing" for pr in self.implants):
+            mult = 0.8
+        self.co_base = lognorm(r, 1.2 * mult, 0.6)
+        self.cr_ratio = lognorm(r, 0.8 if all(pr.ptype == "resurfacing" for pr in self.implants) else 0.35, 0.3)
+        self.growth = r.uniform(1.06, 1.25) if r.random() < 0.2 else 1.0
+        self.nmol_lab = r.random() < 0.15
+        self.img_comp = 0.9 if r.random() < 0.7 else 0.5
+        self.rep_comp = 0.8 if r.random() < 0.7 else 0.35
+
+    # -- event helpers
+    def add(self, e):
+        if e.date <= EXPORT_DATE:
+            self.ev.append(e)
+        return e
+
+    def note(self, pool, prob):
+        return self.r.choice(pool) if self.r.random() < prob else None
+
+    def active(self, t):
+        return [i for i in self.implants if i.date <= t and (i.revised_on is None or i.revised_on > t)]
+
+    def ion_values(self, t):
+        r = self.r
+        yrs = max(0.0, years_between(self.first, t))
+        n_active = max(1, len(self.active(t)))
+        co = self.co_base * (self.growth ** max(0.0, yrs - 3)) * (1.5 if n_active > 1 else 1.0)
+        co *= math.exp(r.gauss(0, 0.15))
+        co = min(co, 140.0)
+        cr = co * self.cr_ratio * math.exp(r.gauss(0, 0.15))
+        return co, cr
+
+    def ions(self, t, allow_serum=True):
+        r = self.r
+        co, cr = self.ion_values(t)
+        sample = None
+        x = r.random()
+        if allow_serum and x < 0.006:
+            sample = "serum"
+        elif allow_serum and x < 0.009:
+            sample = "plasma"
+        if self.nmol_lab:
+            e = Event(t, "blood_metal_ions", co=float(round(co / CO_NMOL_TO_UG)),
+                      cr=float(round(cr / CR_NMOL_TO_UG)), unit="nmol/L", sample=sample)
+        else:
+            e = Event(t, "blood_metal_ions", co=round(co, 2 if co < 1 else 1),
+                      cr=round(cr, 2 if cr < 1 else 1), unit="ug/L", sample=sample)
+        if r.random() < 0.03:
+            e.cr = None  # chromium not reported by the lab
+        e.note = self.note(NOTES_IONS, 0.12)
+        self.add(e)
+        if sample is not None:
+            # results in the wrong tube are usually repeated in whole blood
+            if r.random() < 0.6:
+                return self.ions(add_days(t, r.randint(7, 40)), allow_serum=False)
+            return None
+        return e
+
+    def imaging(self, t, sides, reason):
+        r = self.r
+        etype = "mars_mri" if r.random() < 0.6 else "ultrasound"
+        if len(sides) == 1 and r.random() < 0.8:
+            side = sides[0]
+        elif len(sides) > 1 and r.random() < 0.5:
+            side = r.choice(sides)
+        else:
+            side = "B" if r.random() < 0.5 else None
+        co = self.last_ion[0] if self.last_ion else 1.0
+        x = r.random()
+        if co > 10 or reason == "symptoms" and r.random() < 0.4:
+            finding = ("pseudotumour" if x < 0.25 else "muscle_or_bone_damage" if x < 0.33 else
+                       "fluid_collection" if x < 0.55 else "other" if x < 0.6 else "normal")
+        else:
+            finding = ("normal" if x < 0.72 else "fluid_collection" if x < 0.82 else
+                       "pseudotumour" if x < 0.87 else "muscle_or_bone_damage" if x < 0.89 else
+                       "other" if x < 0.93 else None)
+        e = self.add(Event(t, etype, side=side, finding=finding, note=self.note(NOTES_IMAGING, 0.2)))
+        for s in ([side] if side in ("L", "R") else ["L", "R"]):
+            self.last_img[s] = t
+        if finding in ("pseudotumour", "muscle_or_bone_damage"):
+            self.bad_imaging = True
+            if r.random() < 0.5:
+                targets = [i for i in self.active(t) if side in (None, "B") or i.side == side]
+                if targets:
+                    self.revise(r.choice(targets), add_days(t, r.randint(45, 270)))
+        return e
+
+    def revise(self, implant, d):
+        r = self.r
+        if d > EXPORT_DATE or implant.revised_on is not None:
+            return
+        if d < dt.date(2011, 1, 1) and r.random() < 0.25:
+            fam = "REV_ASRXL" if implant.asr else "REV_BMHR"
+        else:
+            x = r.random()
+            fam = "REV_COP" if x < 0.5 else ("REV_MOP" if x < 0.85 else "REV_COC")
+        sex = self.p.sex if self.p.sex != "U" else "M"
+        rev = Proc(d, implant.side, fam, head_for(fam, sex, r), implant.consultant)
+        self.p.procs.append(rev)
+        implant.revised_on = d
+        if rev.mom:
+            self.implants.append(rev)
+        if r.random() < 0.9:
+            self.add(Event(add_days(d, r.randint(35, 56)), "review", side=implant.side,
+                           sym=False, note=self.note(NOTES_REVIEW, 0.1)))
+
+    def review(self, t, active):
+        r = self.r
+        p_sym = 0.05
+        if self.last_ion and max(self.last_ion[0], self.last_ion[1] or 0) > 7:
+            p_sym += 0.15
+        if self.bad_imaging:
+            p_sym += 0.2
+        sym = r.random() < p_sym
+        sides = sorted({i.side for i in active})
+        if len(sides) == 1:
+            x = r.random()
+            side = sides[0] if x < 0.6 else (None if x < 0.9 else "B")
+        else:
+            x = r.random()
+            side = r.choice(sides) if x < 0.3 else (None if x < 0.8 else "B")
+        ohs = None
+        if r.random() < 0.7:
+            yrs = years_between(self.first, t)
+            v = self.ohs_base - self.ohs_decline * yrs - (r.randint(6, 16) if sym else 0) + r.gauss(0, 1.5)
+            ohs = max(0, min(48, int(round(v))))
+        symv = sym if r.random() < 0.88 else (None if not sym else True)
+        etype = "review"
+        if t.year >= 2020 and r.random() < 0.3:
+            etype = r.choice(["telephone_review", "virtual_review"])
+        note = self.note(NOTES_SYMPTOMATIC, 0.6) if sym else self.note(NOTES_REVIEW, 0.18)
+        self.add(Event(t, etype, side=side, sym=symv, ohs=ohs, note=note))
+        return sym, side
+
+    def run(self):
+        r = self.r
+        p = self.p
+        death = death_date(p.dob, self.first, r)
+        end = min(death or FAR, EXPORT_DATE)
+        profile = r.random()
+        lapse = reviews_stop = ions_stop = None
+        irregular = False
+        if profile < 0.20:
+            lapse = rand_date(r, dt.date(2012, 6, 1), dt.date(2026, 6, 30))
+        elif profile < 0.28:
+            ions_stop = rand_date(r, dt.date(2014, 1, 1), dt.date(2025, 6, 30))
+        elif profile < 0.32:
+            reviews_stop = rand_date(r, dt.date(2014, 1, 1), dt.date(2025, 6, 30))
+        elif profile < 0.42:
+            irregular = True
+        transfer = declined = back = None
+        x = r.random()
+        if x < 0.035:
+            transfer = rand_date(r, dt.date(2012, 1, 1), dt.date(2026, 9, 1))
+            if r.random() < 0.25:
+                back = add_days(transfer, r.randint(365, 3 * 365))
+        elif x < 0.07:
+            declined = rand_date(r, dt.date(2014, 1, 1), dt.date(2026, 9, 1))
+        low_schedule = r.random() < 0.6
+        periodic_img = r.random() < 0.35
+
+        # post-operative follow-up of each procedure
+        for pr in list(p.procs):
+            if pr.date > end:
+                continue
+            if r.random() < 0.9:
+                self.add(Event(add_days(pr.date, r.randint(35, 60)), "review", side=pr.side,
+                               sym=False if r.random() < 0.5 else None,
+                               note=self.note(NOTES_REVIEW, 0.1)))
+            if r.random() < 0.7:
+                d1 = add_days(pr.date, r.randint(330, 420))
+                if d1 <= end:
+                    self.add(Event(d1, "xray", side=pr.side))
+                    if r.random() < 0.8:
+                        self.review(d1, [pr] if pr.mom else self.active(d1) or [pr])
+
+        if any(i.asr for i in self.implants):
+            recall = rand_date(r, dt.date(2010, 9, 1), dt.date(2011, 6, 30))
+        else:
+            recall = rand_date(r, dt.date(2010, 5, 1), dt.date(2013, 6, 30))
+        t = max(recall, add_days(self.first, r.randint(330, 400)))
+        # a few early routine visits before the recall campaign
+        for k in (2, 5):
+            d = add_months(self.first, 12 * k)
+            if d < t and r.random() < 0.4:
+                self.add(Event(d, "xray", side=self.implants[0].side))
+                self.review(d, self.active(d) or self.implants)
+
+        dna_after_lapse = r.randint(0, 2)
+        baseline_done = set()
+        while t <= end:
+            if transfer and t >= transfer:
+                if transfer <= end:
+                    self.add(Event(transfer, "transferred_out", note=self.note(NOTES_OTHER, 0.4)))
+                transfer = None
+                if back and back <= end:
+                    t = back
+                    continue
+                break
+            if declined and t >= declined:
+                if declined <= end:
+                    self.add(Event(declined, "declined_follow_up"))
+                break
+            active = self.active(t)
+            if not active:
+                break
+            if lapse and t > lapse:
+                if dna_after_lapse > 0:
+                    self.add(Event(t, "did_not_attend", note=self.note(NOTES_OTHER, 0.3)))
+                    dna_after_lapse -= 1
+                    t = add_months(t, r.choice([3, 6, 12]))
+                    continue
+                break
+            if r.random() < 0.04:
+                self.add(Event(t, "did_not_attend"))
+                t = add_days(t, r.randint(28, 100))
+                continue
+            groups = {group_of(i, p.sex) for i in active}
+            sym = False
+            rside = None
+            if not (reviews_stop and t > reviews_stop) and r.random() < 0.96:
+                sym, rside = self.review(t, active)
+            ion_e = None
+            if not (ions_stop and t > ions_stop) and r.random() < 0.93:
+                ion_e = self.ions(add_days(t, 0 if r.random() < 0.75 else r.randint(1, 14)))
+            if r.random() < 0.2:
+                self.add(Event(t, "xray", side=active[0].side if len(active) == 1 else None))
+            rising = False
+            if ion_e is not None:
+                cur = (ion_e.co_ug(), ion_e.cr_ug())
+                prev = self.last_ion
+                raised = any(v is not None and v > 7 for v in cur)
+                if raised and prev:
+                    rising = any(c is not None and c > 7 and pv is not None and c > pv
+                                 for c, pv in zip(cur, prev))
+                self.prev_ion, self.last_ion = prev, cur
+            # imaging decisions
+            img_sides = set()
+            for i in active:
+                g = group_of(i, p.sex)
+                if (i.date, i.side) not in baseline_done:
+                    if g in IMAGING_FOR_ALL and r.random() < self.img_comp:
+                        img_sides.add(i.side)
+                    elif g not in IMAGING_FOR_ALL and r.random() < 0.25:
+                        img_sides.add(i.side)
+                    baseline_done.add((i.date, i.side))
+            if sym and r.random() < self.img_comp:
+                img_sides.update([rside] if rside in ("L", "R") else [i.side for i in active])
+            if rising:
+                last_any = max(self.last_img.values()) if self.last_img else None
+                if (last_any is None or (t - last_any).days > 90) and r.random() < self.img_comp:
+                    img_sides.update(i.side for i in active)
+            if periodic_img and "ASR" in groups:
+                last_any = max(self.last_img.values()) if self.last_img else None
+                if last_any is None or years_between(last_any, t) > 3:
+                    img_sides.update(i.side for i in active if i.asr)
+            if img_sides:
+                d = add_days(t, r.randint(7, 80))
+                if d <= end:
+                    self.imaging(d, sorted(img_sides), "symptoms" if sym else "routine")
+            # random revision for other reasons (loosening, fracture, pain)
+            for i in self.active(t):
+                if r.random() < (0.025 if i.asr else 0.006):
+                    self.revise(i, add_days(t, r.randint(30, 200)))
+            # next visit
+            interval = 12
+            if groups and not (groups & IMAGING_FOR_ALL) and low_schedule:
+                if all(t >= add_months(i.date, 60) for i in active):
+                    interval = 24
+            if irregular:
+                jitter = r.randint(0, 240)
+            else:
+                jitter = r.randint(-40, 10)
+            t_next = add_days(add_months(t, interval), jitter)
+            # repeat after a raised result
+            if ion_e is not None and self.last_ion and any(v is not None and v > 7 for v in self.last_ion):
+                tr = add_days(ion_e.date, r.randint(70, 95))
+                hard = min(end, t_next, lapse or FAR, transfer or FAR, declined or FAR)
+                while tr < add_days(hard, -20) and r.random() < self.rep_comp:
+                    e2 = self.ions(tr, allow_serum=False)
+                    if e2 is None:
+                        break
+                    cur = (e2.co_ug(), e2.cr_ug())
+                    prev = self.last_ion
+                    self.prev_ion, self.last_ion = prev, cur
+                    rising = any(c is not None and c > 7 and pv is not None and c > pv
+                                 for c, pv in zip(cur, prev))
+                    if rising:
+                        last_any = max(self.last_img.values()) if self.last_img else None
+                        if (last_any is None or (tr - last_any).days > 90) and r.random() < self.img_comp:
+                            d = add_days(tr, r.randint(10, 60))
+                            if d <= end:
+                                self.imaging(d, sorted(i.side for i in self.active(tr)) or ["L"], "ions")
+                    if not any(v is not None and v > 7 for v in cur):
+                        break
+                    tr = add_days(tr, r.randint(75, 100))
+            t = t_next
+        if death and death <= EXPORT_DATE and r.random() < 0.85:
+            self.add(Event(death, "death"))
+        # nothing after death
+        if death:
+            p.events[:] = [e for e in p.events if e.date <= death]
+            p.procs[:] = [pr for pr in p.procs if pr.date <= death]
+
+
+def make_nonmom_patient(year, r):
+    d = rand_date(r, dt.date(year, 1, 1), min(dt.date(year, 12, 31), EXPORT_DATE))
+    sex = "F" if r.random() < 0.6 else "M"
+    age = max(30, min(96, int(r.gauss(70, 10))))
+    dob = add_days(d, -(age * 365 + r.randint(0, 364)))
+    site = pick_site(r)
+    p = new_bulk_patient(sex, dob, site)
+    if r.random() < 0.004:
+        p.sex = "U"
+    p.consultant = pick_consultant(site, r)
+    side = "L" if r.random() < 0.45 else "R"
+    fam = nonmom_family_for(d, r)
+    head = head_for(fam, sex, r)
+    if r.random() < 0.01:
+        head = None
+    p.procs.append(Proc(d, side, fam, head, p.consultant))
+    death = death_date(dob, d, r)
+    end = min(death or FAR, EXPORT_DATE)
+    if r.random() < 0.12:
+        d2 = add_days(d, r.randint(120, 6 * 365))
+        if d2 <= end:
+            fam2 = nonmom_family_for(d2, r)
+            if fam2 == "H1_RS":
+                fam2 = "CORAIL_COP"
+            p.procs.append(Proc(d2, "R" if side == "L" else "L", fam2, head_for(fam2, sex, r),
+                                p.consultant if r.random() < 0.8 else pick_consultant(site, r)))
+    if r.random() < 0.045:
+        d3 = add_days(d, r.randint(180, 15 * 365))
+        if d3 <= end:
+            x = r.random()
+            fam3 = "REV_COP" if x < 0.4 else ("REV_MOP" if x < 0.8 else "REV_COC")
+            p.procs.append(Proc(d3, side, fam3, head_for(fam3, sex, r), p.consultant))
+    for pr in p.procs:
+        if r.random() < 0.55:
+            e = Event(add_days(pr.date, r.randint(35, 60)), "review", side=pr.side,
+                      sym=False if r.random() < 0.4 else None,
+                      ohs=r.randint(30, 48) if r.random() < 0.3 else None,
+                      note=r.choice(NOTES_REVIEW) if r.random() < 0.05 else None)
+            if e.date <= end:
+                p.events.append(e)
+        if r.random() < 0.25:
+            e = Event(add_days(pr.date, r.randint(330, 420)), "xray", side=pr.side)
+            if e.date <= end:
+                p.events.append(e)
+                if r.random() < 0.5:
+                    p.events.append(Event(e.date, "review", side=pr.side,
+                                          ohs=r.randint(32, 48) if r.random() < 0.4 else None))
+        if r.random() < 0.05:
+            e = Event(add_days(pr.date, r.randint(2 * 365, 10 * 365)), "review", side=pr.side,
+                      sym=r.random() < 0.2)
+            if e.date <= end:
+                p.events.append(e)
+    if death and r.random() < 0.3:
+        p.events.append(Event(death, "death"))
+    return p
+
+
+def build_bulk():
+    r = R_SIM
+    patients = []
+    for year in range(2003, 2027):
+        n = 247 + 4 * (year - 2003)
+        if year == 2026:
+            n = n * 10 // 12
+        share = MOM_SHARE.get(year, 0.0)
+        for _ in range(n):
+            if r.random() < share:
+                p = make_mom_patient(year, r)
+                Sim(p, r).run()
+            else:
+                p = make_nonmom_patient(year, r)
+            patients.append(p)
+    for _ in range(5):
+        p = make_mom_revision_patient(r)
+        Sim(p, r).run()
+        patients.append(p)
+    return patients
+
+
+# --------------------------------------------------------------------------
+# designed patients: one planted case per line of README's table
+
+class Case:
+    """Builder for a deliberately designed patient."""
+
+    def __init__(self, label, site, sex, dob, purpose, row_sex=None):
+        self.p = Patient(NHS.designed(), sex, D(dob), site, "H9%05d" % (len(CASES) + 1), label)
+        self.p.purpose = purpose
+        self.p.consultant = CONSULTANTS[site][len(CASES) % len(CONSULTANTS[site])]
+        CASES.append(self.p)
+
+    def op(self, date, side, family, head="auto", row_sex=None):
+        h = head_for(family, self.p.sex if self.p.sex != "U" else "M", R_DES) if head == "auto" else head
+        pr = Proc(D(date), side, family, None if h is None else float(h), self.p.consultant, row_sex)
+        self.p.procs.append(pr)
+        return pr
+
+    def ev(self, e):
+        self.p.events.append(e)
+        return e
+
+    def review(self, date, side=None, sym=False, ohs=None, note=None, etype="review"):
+        return self.ev(Event(D(date), etype, side=side, sym=sym, ohs=ohs, note=note))
+
+    def ions(self, date, co, cr, unit="ug/L", sample=None, note=None):
+        return self.ev(Event(D(date), "blood_metal_ions", co=co, cr=cr, unit=unit, sample=sample,
+                             note=note))
+
+    def mri(self, date, side, finding="normal"):
+        return self.ev(Event(D(date), "mars_mri", side=side, finding=finding))
+
+    def us(self, date, side, finding="normal"):
+        return self.ev(Event(D(date), "ultrasound", side=side, finding=finding))
+
+    def xray(self, date, side=None):
+        return self.ev(Event(D(date), "xray", side=side))
+
+    def other(self, date, etype, note=None):
+        return self.ev(Event(D(date), etype, note=note))
+
+    def routine(self, first, last, months=12, review=True, ions=True, unit="ug/L", ohs=True):
+        """Asymptomatic visits every `months` ending exactly on `last`, with normal results."""
+        dates = []
+        d = D(last)
+        k = 0
+        while True:
+            dk = add_months(d, -months * k)
+            if dk < D(first):
+                break
+            dates.append(dk)
+            k += 1
+        base = R_DES.randint(43, 47)
+        for dk in reversed(dates):
+            if review:
+                self.ev(Event(dk, "review", sym=False,
+                              ohs=(base + R_DES.choice([-1, 0, 0, 1])) if ohs and R_DES.random() < 0.8 else None))
+            if ions:
+                co = round(R_DES.uniform(0.8, 2.6), 1)
+                cr = round(R_DES.uniform(0.5, 2.0), 1)
+                if unit == "nmol/L":
+                    co, cr = float(round(co / CO_NMOL_TO_UG)), float(round(cr / CR_NMOL_TO_UG))
+                self.ev(Event(dk, "blood_metal_ions", co=co, cr=cr, unit=unit))
+        return dates
+
+    def expect(self, status="in_surveillance", groups=(), findings=(), flags=(), warnings=()):
+        self.p.expect = {"status": status, "groups": sorted(groups), "findings": sorted(findings),
+                         "flags": sorted(flags), "warnings": sorted(warnings)}
+
+
+CASES = []
+EXTRA_ROWS = {"procedures": [], "events": []}  # lone bad rows
+
+
+def build_cases():
+    S1, S2, S3 = SITES
+    ASR, LARGE, HIGH, LOW, SMALL = ("ASR", "STEMMED_LARGE_HEAD", "RESURFACING_HIGH_RISK",
+                                    "RESURFACING_LOW_RISK", "STEMMED_SMALL_HEAD")
+
+    # ---- compliant controls (no finding expected)
+    c = Case("CTRL-ASR", S1, "F", "1948-05-02", "ASR XL total hip, fully compliant")
+    c.op("2007-03-14", "L", "ASR_XL", 49)
+    c.routine("2011-02-01", "2026-07-08")
+    c.mri("2011-03-03", "L")
+    c.us("2019-05-20", "L")
+    c.expect(groups=[ASR])
+
+    c = Case("CTRL-LOW", S3, "M", "1958-02-11",
+             "BHR 54 mm in a man (low risk) on the 24-month schedule; femoral component text starts with =HYPERLINK(")
+    pr = c.op("2005-09-20", "R", "BHR", 54)
+    pr.fem = '=HYPERLINK("http://example.invalid/bhr","BHR femoral head")'
+    c.routine("2010-11-05", "2024-11-05", months=24)
+    c.expect(groups=[LOW])
+
+    c = Case("CTRL-SMALL", S2, "M", "1941-07-30", "28 mm Metasul MoM total hip (small head), 24-monthly")
+    c.op("2004-04-02", "L", "METASUL28", 28)
+    c.routine("2011-04-12", "2025-04-10", months=24)
+    c.expect(groups=[SMALL])
+
+    # ---- REVIEW_OVERDUE
+    c = Case("REVIEW-A", S1, "F", "1957-10-09",
+             "ASR resurfacing: ions kept up by GP but last review 2024-05-10; also hosts a rejected review with oxford_hip_score 49")
+    c.op("2006-01-17", "L", "ASR_RS", 45)
+    c.routine("2011-03-01", "2024-05-10")
+    c.ions("2025-05-02", 2.4, 1.9)
+    c.ions("2026-02-01", 2.6, 2.0)
+    c.mri("2011-04-14", "L")
+    c.mri("2018-06-19", "L")
+    e = c.review("2026-08-20", "L", ohs=49)
+    e.raw["oxford_hip_score"] = "49"  # rejected: out of range (would hide the finding if accepted)
+    c.expect(groups=[ASR], findings=["REVIEW_OVERDUE"])
+
+    c = Case("REVIEW-B", S2, "M", "1950-01-21",
+             "large-head MoM THR, last review 2025-09-29: review due 2026-09-29, overdue by 1 day")
+    c.op("2008-06-03", "R", "BMHR", 50)
+    c.routine("2010-09-29", "2025-09-29")
+    c.ions("2026-03-16", 1.9, 0.8)
+    c.us("2013-02-05", "R")
+    c.expect(groups=[LARGE], findings=["REVIEW_OVERDUE"])
+
+    c = Case("REVIEW-C", S3, "M", "1961-04-04",
+             "BHR 52 mm man (low risk), last review 2024-02-29: +24 months = 2026-02-28 (month-end clamp)")
+    c.op("2007-06-12", "L", "BHR", 52)
+    c.routine("2012-02-29", "2024-02-29", months=24)
+    c.ions("2025-10-06", 1.4, 1.1)
+    c.expect(groups=[LOW], findings=["REVIEW_OVERDUE"])
+
+    c = Case("REVIEW-D-BOUNDARY", S1, "F", "1962-12-01",
+             "BHR in a woman, last review and ions exactly 2025-09-30: due 2026-09-30, not overdue on the as-of date")
+    c.op("2009-02-10", "R", "BHR", 44)
+    c.routine("2010-09-30", "2025-09-30")
+    c.mri("2012-05-08", "R")
+    c.expect(groups=[HIGH])
+
+    c = Case("REVIEW-E-LATE", S2, "M", "1949-03-17",
+             "ASR XL, last review 2025-06-01; the next review is dated 2026-10-20, after the as-of date (ignored)")
+    c.op("2005-11-30", "L", "ASR_XL", 53)
+    c.routine("2011-06-01", "2025-06-01")
+    c.review("2026-10-20", "L")
+    c.ions("2026-10-20", 2.2, 1.0)
+    c.mri("2012-01-10", "L")
+    c.expect(groups=[ASR], findings=["REVIEW_OVERDUE", "IONS_OVERDUE"])
+
+    # ---- IONS_OVERDUE
+    c = Case("IONS-A", S1, "F", "1944-08-08",
+             "36 mm Ultamet MoM THR: reviews current, last whole-blood ions 2024-09-01; hosts a rejected negative-cobalt row")
+    c.op("2009-07-21", "R", "ULTAMET36", 36)
+    c.routine("2010-05-11", "2026-05-11", ions=False)
+    c.routine("2012-09-01", "2024-09-01", review=False)
+    c.mri("2014-03-04", "R")
+    e = c.ions("2026-05-11", 1.2, 0.9)
+    e.raw["cobalt"] = "-1.2"  # rejected: negative value (would hide the finding if accepted)
+    c.expect(groups=[LARGE], findings=["IONS_OVERDUE"])
+
+    c = Case("IONS-B-SERUM", S2, "F", "1955-06-26",
+             "Durom resurfacing: recent ion results are serum/plasma only (never satisfy the rule)")
+    c.op("2006-10-05", "L", "DUROM_RS", 46)
+    c.routine("2011-01-12", "2026-01-12", ions=False)
+    c.routine("2011-06-04", "2018-06-04", review=False)
+    c.ions("2021-03-01", 1.1, 0.9, sample="serum")
+    c.ions("2024-02-02", 1.3, 1.0, sample="plasma")
+    c.ions("2026-01-12", 1.2, 1.1, sample="serum", note="GP used a serum tube; whole-blood repeat requested.")
+    c.mri("2012-09-17", "L")
+    c.expect(groups=[HIGH], findings=["IONS_OVERDUE"], warnings=["SAMPLE_NOT_WHOLE_BLOOD"])
+
+    c = Case("IONS-C-NEVER", S3, "M", "1947-02-14",
+             "M2a-Magnum THR never ion-tested (due 12 months after the operation); hosts a rejected ion row with no unit")
+    c.op("2006-04-19", "R", "M2A", 52)
+    c.routine("2010-04-02", "2026-04-02", ions=False)
+    c.mri("2013-01-22", "R")
+    e = c.ions("2026-04-02", 1.6, 0.7)
+    e.raw["ion_unit"] = ""  # rejected: no unit
+    c.expect(groups=[LARGE], findings=["IONS_OVERDUE"])
+
+    # ---- ION_REPEAT_OVERDUE
+    c = Case("REPEAT-A", S1, "M", "1946-11-05",
+             "ASR XL: latest cobalt 8.6 ug/L (2026-03-12), lower than the previous 9.8: repeat overdue, not rising; a later duplicate row of that event id with different content is rejected")
+    c.op("2008-02-26", "L", "ASR_XL", 55)
+    c.routine("2011-03-10", "2025-03-10")
+    c.ions("2025-09-10", 9.8, 4.1)
+    c.review("2026-03-12", "L", ohs=44)
+    e = c.ions("2026-03-12", 8.6, 3.9)
+    e.dupe_raw = {"cobalt": "6.1", "note": "corrected result"}  # rejected duplicate; the first row stands
+    c.mri("2011-05-03", "L")
+    c.mri("2025-10-05", "L", "fluid_collection")
+    c.expect(groups=[ASR], findings=["ION_REPEAT_OVERDUE"])
+
+    c = Case("REPEAT-B-CR", S2, "F", "1960-03-19",
+             "BHR woman: chromium 7.4 ppb (raised, below the previous 9.5) on 2026-02-20, no repeat")
+    c.op("2007-08-08", "R", "BHR", 42)
+    c.routine("2011-02-18", "2025-02-18")
+    c.ions("2025-08-19", 3.1, 9.5, unit="ppb")
+    c.review("2026-02-20", "R")
+    c.ions("2026-02-20", 2.9, 7.4, unit="ppb")
+    c.mri("2012-03-06", "R")
+    c.mri("2025-09-15", "R")
+    c.expect(groups=[HIGH], findings=["ION_REPEAT_OVERDUE"])
+
+    c = Case("REPEAT-C-NMOL", S3, "M", "1952-09-09",
+             "BHR 46 mm man (high risk), results in nmol/L: cobalt 150 nmol/L (8.84 ug/L) on 2026-05-15, no repeat")
+    c.op("2005-05-25", "L", "BHR", 46)
+    c.routine("2011-01-14", "2025-01-14")
+    c.ions("2025-07-14", 160.0, 80.0, unit="nmol/L")
+    c.review("2026-05-15", "L")
+    c.ions("2026-05-15", 150.0, 70.0, unit="nmol/L")
+    c.us("2012-02-02", "L")
+    c.mri("2025-08-20", "L")
+    c.expect(groups=[HIGH], findings=["ION_REPEAT_OVERDUE"])
+
+    c = Case("REPEAT-D-BAND119", S1, "F", "1959-05-05",
+             "Cormet woman: latest cobalt 119 nmol/L = 7.013 ug/L (raised, in the rounding band), no repeat")
+    c.op("2006-03-01", "R", "CORMET", 44)
+    c.routine("2011-04-01", "2025-04-01")
+    c.ions("2025-10-01", 125.0, 40.0, unit="nmol/L")
+    c.review("2026-04-01", "R")
+    c.ions("2026-04-01", 119.0, 38.0, unit="nmol/L")
+    c.mri("2013-05-14", "R")
+    c.mri("2025-11-03", "R")
+    c.expect(groups=[HIGH], findings=["ION_REPEAT_OVERDUE"], warnings=["THRESHOLD_ROUNDING_BAND"])
+
+    c = Case("REPEAT-E-EXACT7", S2, "M", "1953-07-27",
+             "large-head THR: latest cobalt exactly 7.0 ug/L (not raised): no repeat due")
+    c.op("2007-09-17", "L", "BMHR", 48)
+    c.routine("2011-08-04", "2024-08-04")
+    c.review("2025-08-04", "L")
+    c.ions("2025-08-04", 7.5, 1.2)
+    c.us("2012-10-10", "L")
+    c.mri("2025-09-01", "L")
+    c.review("2026-02-02", "L")
+    c.ions("2026-02-02", 7.0, 1.1)
+    c.expect(groups=[LARGE])
+
+    c = Case("REPEAT-F-BAND118", S3, "F", "1958-01-13",
+             "BHR woman: latest cobalt 118 nmol/L = 6.954 ug/L (not raised, in the rounding band)")
+    c.op("2008-11-11", "R", "BHR", 40)
+    c.routine("2011-03-03", "2025-03-03")
+    c.review("2026-03-02", "R")
+    c.ions("2026-03-02", 118.0, 50.0, unit="nmol/L")
+    c.mri("2012-04-24", "R")
+    c.expect(groups=[HIGH], warnings=["THRESHOLD_ROUNDING_BAND"])
+
+    c = Case("REPEAT-G-RECENT", S1, "M", "1956-12-24",
+             "ASR resurfacing: raised cobalt 8.1 on 2026-08-10, repeat not due until 2026-11-10")
+    c.op("2007-04-04", "L", "ASR_RS", 49)
+    c.routine("2011-08-10", "2025-08-10")
+    c.ions("2026-02-09", 8.9, 5.1)
+    c.mri("2026-03-02", "L")
+    c.review("2026-08-10", "L")
+    c.ions("2026-08-10", 8.1, 6.0)
+    c.mri("2011-10-11", "L")
+    c.expect(groups=[ASR])
+
+    # ---- IMAGING_RISING_IONS_OVERDUE
+    c = Case("RISING-A", S2, "M", "1954-02-02",
+             "ASR resurfacing: cobalt 6.2 -> 9.4 ug/L (2026-04-20), last MRI 2023-05-11")
+    c.op("2005-07-06", "R", "ASR_RS", 47)
+    c.routine("2011-10-01", "2024-10-01")
+    c.review("2025-10-01", "R")
+    c.ions("2025-10-01", 6.2, 3.0)
+    c.review("2026-04-20", "R")
+    c.ions("2026-04-20", 9.4, 3.3)
+    c.mri("2011-11-15", "R")
+    c.mri("2023-05-11", "R")
+    c.expect(groups=[ASR], findings=["ION_REPEAT_OVERDUE", "IMAGING_RISING_IONS_OVERDUE"],
+             flags=["RISING_IONS"])
+
+    c = Case("RISING-B", S3, "F", "1951-08-18",
+             "large-head THR: cobalt 8.0 -> 12.1 ug/L (2026-05-28), last ultrasound 2024-01-22")
+    c.op("2007-12-03", "L", "BMHR", 46)
+    c.routine("2011-11-17", "2024-11-17")
+    c.review("2025-11-17", "L")
+    c.ions("2025-11-17", 8.0, 2.0)
+    c.review("2026-05-28", "L")
+    c.ions("2026-05-28", 12.1, 2.2)
+    c.mri("2012-06-12", "L")
+    c.us("2024-01-22", "L")
+    c.expect(groups=[LARGE], findings=["ION_REPEAT_OVERDUE", "IMAGING_RISING_IONS_OVERDUE"],
+             flags=["RISING_IONS"])
+
+    c = Case("RISING-C-NMOL", S1, "M", "1948-10-30",
+             "M2a-Magnum: cobalt 100 -> 180 nmol/L (5.9 -> 10.6 ug/L) on 2026-06-01, no imaging since 2016")
+    c.op("2006-08-14", "L", "M2A", 50)
+    c.routine("2011-06-02", "2024-06-02")
+    c.review("2025-06-02", "L")
+    c.ions("2025-06-02", 100.0, 30.0, unit="nmol/L")
+    c.review("2026-06-01", "L")
+    c.ions("2026-06-01", 180.0, 35.0, unit="nmol/L")
+    c.mri("2012-02-21", "L")
+    c.mri("2016-02-09", "L")
+    c.expect(groups=[LARGE], findings=["ION_REPEAT_OVERDUE", "IMAGING_RISING_IONS_OVERDUE"],
+             flags=["RISING_IONS"])
+
+    c = Case("RISING-D-IMAGED", S2, "F", "1957-04-21",
+             "ASR XL: rising cobalt 11.0 on 2026-04-30 but MRI 2026-02-15 (within 90 days before): repeat overdue, imaging satisfied")
+    c.op("2008-05-05", "R", "ASR_XL", 45)
+    c.routine("2011-04-28", "2025-04-28")
+    c.mri("2011-06-07", "R")
+    c.mri("2026-02-15", "R", "fluid_collection")
+    c.review("2026-04-30", "R")
+    c.ions("2026-04-30", 11.0, 2.5)
+    c.expect(groups=[ASR], findings=["ION_REPEAT_OVERDUE"], flags=["RISING_IONS"])
+
+    c = Case("RISING-E-CR", S3, "F", "1963-03-03",
+             "Conserve resurfacing: cobalt 9.0 -> 8.0 (raised, falling) but chromium 5.0 -> 7.6 (raised, rising)")
+    c.op("2006-06-06", "L", "CONSERVE", 42)
+    c.routine("2011-09-08", "2024-09-08")
+    c.review("2025-09-08", "L")
+    c.ions("2025-09-08", 9.0, 5.0)
+    c.review("2026-03-09", "L")
+    c.ions("2026-03-09", 8.0, 7.6)
+    c.mri("2012-01-17", "L")
+    c.mri("2019-10-22", "L")
+    c.expect(groups=[HIGH], findings=["ION_REPEAT_OVERDUE", "IMAGING_RISING_IONS_OVERDUE"],
+             flags=["RISING_IONS"])
+
+    # ---- IMAGING_SYMPTOMS_OVERDUE
+    c = Case("SYMPT-A", S1, "F", "1960-07-07",
+             "BHR woman: symptomatic review of the left hip 2026-02-14 (OHS 42 -> 31), no imaging since 2022; note holds <script>alert(1)</script>")
+    c.op("2006-09-12", "L", "BHR", 44)
+    c.routine("2011-02-10", "2025-02-10", ohs=False)
+    c.review("2025-08-11", "L", ohs=42)
+    c.ions("2025-08-11", 1.8, 1.5)
+    c.review("2026-02-14", "L", sym=True, ohs=31,
+             note="Groin pain since Christmas. <script>alert(1)</script>")
+    c.ions("2026-02-14", 2.1, 1.8)
+    c.mri("2012-03-27", "L")
+    c.mri("2022-03-07", "L")
+    c.expect(groups=[HIGH], findings=["IMAGING_SYMPTOMS_OVERDUE"], flags=["OHS_DETERIORATING"])
+
+    c = Case("SYMPT-B-BILAT", S2, "M", "1955-11-11",
+             "bilateral BHR men 50/52 mm (low risk): symptomatic review with no side 2026-01-20: both implants need imaging")
+    c.op("2004-03-03", "L", "BHR", 50)
+    c.op("2005-01-19", "R", "BHR", 52)
+    c.routine("2010-01-22", "2024-01-22", months=24)
+    c.review("2026-01-20", None, sym=True)
+    c.ions("2026-01-20", 3.1, 2.7)
+    c.us("2019-06-10", "B")
+    c.expect(groups=[LOW], findings=["IMAGING_SYMPTOMS_OVERDUE"])
+
+    c = Case("SYMPT-C-WRONGSIDE", S3, "F", "1950-05-15",
+             "ASR XL right, MoP left: symptomatic right-hip review 2026-06-01; only the left hip was scanned since")
+    c.op("2009-01-26", "R", "ASR_XL", 47)
+    c.op("2015-05-05", "L", "EXETER_MOP", 32)
+    c.routine("2011-06-02", "2025-06-02")
+    c.review("2026-06-01", "R", sym=True, ohs=35)
+    c.ions("2026-06-01", 2.4, 1.1)
+    c.mri("2012-07-03", "R")
+    c.us("2026-06-20", "L")
+    c.expect(groups=[ASR], findings=["IMAGING_SYMPTOMS_OVERDUE"], flags=["OHS_DETERIORATING"])
+
+    c = Case("SYMPT-D-IMAGED", S1, "M", "1952-02-29",
+             "large-head THR: symptomatic review 2026-03-01, MRI of that hip 2026-01-10 (50 days before): satisfied")
+    c.op("2007-02-27", "R", "DUROM_LDH", 54)
+    c.routine("2011-03-01", "2025-03-01")
+    c.mri("2011-05-17", "R")
+    c.mri("2026-01-10", "R")
+    c.review("2026-03-01", "R", sym=True)
+    c.ions("2026-03-01", 2.0, 0.9)
+    c.expect(groups=[LARGE])
+
+    c = Case("SYMPT-E-RECENT", S2, "F", "1961-09-01",
+             "BHR woman: symptomatic review 2026-08-15, imaging not due until 2026-11-15")
+    c.op("2008-04-14", "R", "BHR", 46)
+    c.routine("2011-08-15", "2025-08-15")
+    c.review("2026-08-15", "R", sym=True)
+    c.ions("2026-08-15", 1.7, 1.6)
+    c.mri("2012-05-29", "R")
+    c.expect(groups=[HIGH])
+
+    # ---- IMAGING_BASELINE_MISSING
+    c = Case("BASE-A", S3, "F", "1964-06-16", "ASR resurfacing, compliant but never scanned")
+    c.op("2008-09-09", "L", "ASR_RS", 43)
+    c.routine("2011-04-20", "2026-04-20")
+    c.expect(groups=[ASR], findings=["IMAGING_BASELINE_MISSING"])
+
+    c = Case("BASE-B-BILAT", S1, "F", "1963-10-10",
+             "bilateral BHR woman: left scanned (plus a pre-operative MRI dated before the first operation), right never")
+    c.op("2009-03-16", "L", "BHR", 42)
+    c.op("2010-05-10", "R", "BHR", 44)
+    c.mri("2009-01-20", "L")
+    c.mri("2011-06-01", "L")
+    c.routine("2011-03-09", "2026-03-09")
+    c.expect(groups=[HIGH], findings=["IMAGING_BASELINE_MISSING"])
+
+    c = Case("BASE-C-HEADUNK", S2, "M", "1949-12-12",
+             "BHR modular head THR with blank head size (placed in the large-head group), never scanned")
+    c.op("2007-10-22", "R", "BMHR", None)
+    c.routine("2011-07-06", "2026-07-06")
+    c.expect(groups=[LARGE], findings=["IMAGING_BASELINE_MISSING"], warnings=["HEAD_SIZE_UNKNOWN"])
+
+    c = Case("BASE-D-LOWCTRL", S3, "M", "1959-08-23",
+             "BHR 56 mm man (low risk) never scanned: baseline imaging not required")
+    c.op("2006-12-04", "L", "BHR", 56)
+    c.routine("2011-12-15", "2025-12-15", months=24)
+    c.expect(groups=[LOW])
+
+    # ---- exclusions
+    c = Case("DEAD-A", S1, "F", "1935-04-04", "ASR XL, died 2020-01-15")
+    c.op("2006-05-15", "L", "ASR_XL", 41)
+    c.routine("2011-05-13", "2019-05-13")
+    c.mri("2011-07-19", "L")
+    c.other("2020-01-15", "death")
+    c.expect(status="deceased")
+
+    c = Case("DEAD-B", S2, "M", "1944-09-09", "BHR, death recorded with event type 'deceased' 2023-07-19")
+    c.op("2004-08-02", "R", "BHR", 50)
+    c.routine("2010-08-02", "2022-08-02")
+    c.other("2023-07-19", "death").raw["event_type"] = "deceased"
+    c.expect(status="deceased")
+
+    c = Case("DEAD-C-ASOF", S3, "F", "1938-01-27", "M2a-Magnum, died on the as-of date 2026-09-30")
+    c.op("2005-02-14", "R", "M2A", 44)
+    c.routine("2011-02-09", "2026-02-09")
+    c.mri("2012-08-14", "R")
+    c.other("2026-09-30", "death")
+    c.expect(status="deceased")
+
+    c = Case("DEAD-D-AFTER", S1, "M", "1939-03-31",
+             "Ultamet 36 mm THR, lapsed in 2024; death dated 2026-10-12 is after the as-of date (ignored)")
+    c.op("2006-11-06", "L", "ULTAMET36", 36)
+    c.routine("2011-03-04", "2024-03-04")
+    c.mri("2013-09-24", "L")
+    c.other("2026-10-12", "death")
+    c.expect(groups=[LARGE], findings=["REVIEW_OVERDUE", "IONS_OVERDUE"])
+
+    c = Case("TRANS-A", S2, "F", "1956-06-30", "BHR woman, transferred out 2019-04-08")
+    c.op("2005-10-10", "L", "BHR", 42)
+    c.routine("2011-10-10", "2018-10-10")
+    c.mri("2012-01-31", "L")
+    c.other("2019-04-08", "transferred_out", note="Moved to another trust; records sent.")
+    c.expect(status="transferred_out")
+
+    c = Case("TRANS-B", S3, "M", "1955-05-05",
+             "Cormet man, transferred out 2022-10-03; a later x-ray does not bring him back")
+    c.op("2006-02-20", "R", "CORMET", 48)
+    c.routine("2011-03-22", "2022-03-22")
+    c.mri("2012-04-10", "R")
+    c.other("2022-10-03", "transferred_out")
+    c.xray("2023-05-15", "R")
+    c.expect(status="transferred_out")
+
+    c = Case("TRANS-C", S1, "F", "1962-01-19", "ASR resurfacing, event type 'transfer' 2016-02-01")
+    c.op("2007-07-30", "L", "ASR_RS", 41)
+    c.routine("2010-11-02", "2015-11-02")
+    c.mri("2011-01-11", "L")
+    c.other("2016-02-01", "transferred_out").raw["event_type"] = "transfer"
+    c.expect(status="transferred_out")
+
+    c = Case("TRANS-D-BACK", S2, "M", "1951-11-23",
+             "BHR modular THR, transferred out 2017 but reviewed again from 2019 (back in surveillance, lapsed since 2021)")
+    c.op("2005-06-27", "L", "BMHR", 54)
+    c.routine("2010-07-12", "2016-07-12")
+    c.mri("2012-02-14", "L")
+    c.other("2017-01-09", "transferred_out")
+    c.routine("2019-05-13", "2021-05-17")
+    c.expect(groups=[LARGE], findings=["REVIEW_OVERDUE", "IONS_OVERDUE"])
+
+    c = Case("DECL-A", S3, "M", "1957-07-04", "BHR 50 mm man, declined follow-up 2021-06-07")
+    c.op("2004-11-15", "L", "BHR", 50)
+    c.routine("2010-06-14", "2020-06-14", months=24)
+    c.other("2021-06-07", "declined_follow_up")
+    c.expect(status="declined")
+
+    c = Case("DECL-B", S1, "F", "1950-02-10", "ASR XL, event type 'declined' 2015-03-02")
+    c.op("2008-01-14", "R", "ASR_XL", 41)
+    c.routine("2010-10-20", "2014-10-20")
+    c.mri("2010-12-07", "R")
+    c.other("2015-03-02", "declined_follow_up").raw["event_type"] = "declined"
+    c.expect(status="declined")
+
+    c = Case("DECL-C", S2, "F", "1960-10-21",
+             "Durom resurfacing, declined 2024-02-05; a later did-not-attend does not bring her back")
+    c.op("2006-07-03", "R", "DUROM_RS", 44)
+    c.routine("2011-07-05", "2023-07-05")
+    c.mri("2012-11-06", "R")
+    c.other("2024-02-05", "declined_follow_up")
+    c.other("2025-02-10", "did_not_attend")
+    c.expect(status="declined")
+
+    c = Case("DECL-D-BACK", S3, "F", "1946-04-12",
+             "M2a-Magnum, declined 2018 but a whole-blood ion test in 2023 brings her back (overdue)")
+    c.op("2007-03-19", "L", "M2A", 46)
+    c.routine("2010-05-24", "2017-05-24")
+    c.mri("2012-10-30", "L")
+    c.other("2018-01-08", "declined_follow_up")
+    c.ions("2023-05-22", 1.9, 0.8)
+    c.expect(groups=[LARGE], findings=["REVIEW_OVERDUE", "IONS_OVERDUE"])
+
+    c = Case("REV-A", S1, "F", "1959-09-19", "BHR woman, revised to MoP 2012-04-16")
+    c.op("2005-03-21", "R", "BHR", 44)
+    c.routine("2010-06-07", "2011-06-07")
+    c.mri("2011-12-13", "R", "pseudotumour")
+    c.op("2012-04-16", "R", "REV_MOP", 32)
+    c.review("2012-05-28", "R")
+    c.expect(status="revised")
+
+    c = Case("REV-B", S2, "M", "1947-06-06", "ASR XL, pseudotumour, revised to CoP 2011-02-14")
+    c.op("2007-05-08", "L", "ASR_XL", 51)
+    c.routine("2010-10-05", "2010-10-05")
+    c.mri("2010-11-16", "L", "pseudotumour")
+    c.op("2011-02-14", "L", "REV_COP", 36)
+    c.review("2011-03-28", "L")
+    c.expect(status="revised")
+
+    c = Case("REV-C-BILAT", S3, "M", "1958-12-12",
+             "bilateral BHR man: left (48 mm) revised 2013, right (50 mm, low risk) still in surveillance")
+    c.op("2005-04-04", "L", "BHR", 48)
+    c.op("2006-04-03", "R", "BHR", 50)
+    c.mri("2012-03-13", "B")
+    c.op("2013-09-09", "L", "REV_MOP", 36)
+    c.routine("2010-05-18", "2026-05-18")
+    c.expect(groups=[LOW])
+
+    c = Case("REV-D-MOMREV", S1, "M", "1955-03-03",
+             "ASR resurfacing converted 2005 to an ASR XL head on a stem (MoM revision with ASR components): ASR group")
+    c.op("2004-06-14", "L", "ASR_RS", 49)
+    c.op("2005-01-10", "L", "REV_ASRXL", 49)
+    c.routine("2011-04-26", "2026-04-26")
+    c.mri("2011-06-21", "L")
+    c.expect(groups=[ASR])
+
+    c = Case("REV-E-MOMREV-REVISED", S2, "M", "1950-08-08",
+             "BHR 2003 -> MoM revision (BHR modular head) 2008 -> CoC revision 2014: revised")
+    c.op("2003-09-01", "R", "BHR", 50)
+    c.op("2008-02-11", "R", "REV_BMHR", 50)
+    c.routine("2010-06-01", "2013-06-01")
+    c.mri("2011-02-01", "R", "fluid_collection")
+    c.op("2014-06-02", "R", "REV_COC", 36)
+    c.expect(status="revised")
+
+    c = Case("REV-F-AFTER", S3, "F", "1954-04-04",
+             "BHR modular THR: pseudotumour on MRI 2026-06-15, revision dated 2026-10-14 (after the as-of date)")
+    c.op("2008-10-06", "L", "BMHR", 48)
+    c.routine("2011-07-01", "2026-07-01")
+    c.mri("2012-01-24", "L")
+    c.mri("2026-06-15", "L", "pseudotumour")
+    c.op("2026-10-14", "L", "REV_COP", 36)
+    c.expect(groups=[LARGE], flags=["CONSIDER_REVISION_IMAGING"])
+
+    c = Case("REV-G-OTHERSIDE", S1, "F", "1945-01-08",
+             "M2a-Magnum left; MoP THR right revised 2019: the MoM implant stays active")
+    c.op("2006-01-09", "L", "M2A", 44)
+    c.op("2010-02-01", "R", "EXETER_MOP", 28)
+    c.op("2019-09-16", "R", "REV_MOP", 32)
+    c.routine("2011-03-22", "2026-03-22")
+    c.mri("2012-06-05", "L")
+    c.expect(groups=[LARGE])
+
+    c = Case("REV-H-MOMREV-SMALL", S2, "M", "1943-10-10",
+             "MoP THR 2003 revised 2008 with a 28 mm Metasul MoM bearing: small-head group")
+    c.op("2003-05-12", "L", "EXETER_MOP", 28)
+    c.op("2008-03-03", "L", "REV_METASUL28", 28)
+    c.routine("2009-06-09", "2012-06-09", months=12)
+    c.routine("2013-06-09", "2025-06-09", months=24)
+    c.expect(groups=[SMALL])
+
+    # ---- data-quality warnings
+    c = Case("HEADUNK-A", S3, "F", "1948-07-17", "Durom large-diameter head THR with blank head size")
+    c.op("2007-05-21", "L", "DUROM_LDH", None)
+    c.routine("2011-06-14", "2026-06-14")
+    c.mri("2012-08-28", "L")
+    c.expect(groups=[LARGE], warnings=["HEAD_SIZE_UNKNOWN"])
+
+    c = Case("HEADUNK-B", S1, "M", "1960-02-02", "BHR man with blank head size (high-risk group)")
+    c.op("2005-12-12", "R", "BHR", None)
+    c.routine("2011-01-25", "2026-01-25")
+    c.mri("2012-02-28", "R")
+    c.expect(groups=[HIGH], warnings=["HEAD_SIZE_UNKNOWN"])
+
+    c = Case("SEXUNK-A", S2, "U", "1961-06-06", "BHR 52 mm, sex not recorded (blank)")
+    c.op("2006-06-19", "L", "BHR", 52)
+    c.routine("2011-09-27", "2026-03-27")
+    c.mri("2013-03-12", "L")
+    c.expect(groups=[HIGH], warnings=["SEX_UNKNOWN"])
+
+    c = Case("SEXUNK-B", S3, "U", "1957-11-30", "Cormet 50 mm, sex recorded as 'X'")
+    c.op("2005-08-08", "R", "CORMET", 50)
+    c.p.procs[-1].raw["sex"] = "X"
+    c.routine("2011-08-23", "2026-02-23")
+    c.mri("2012-05-01", "R")
+    c.expect(groups=[HIGH], warnings=["SEX_UNKNOWN"])
+
+    c = Case("SEXUNK-C", S1, "U", "1963-09-14",
+             "BHR 54 mm, sex recorded as '0', never scanned: unknown sex puts it in the high-risk group, so baseline imaging is missing")
+    c.op("2007-01-22", "L", "BHR", 54)
+    c.p.procs[-1].raw["sex"] = "0"
+    c.routine("2011-04-05", "2026-04-05")
+    c.expect(groups=[HIGH], findings=["IMAGING_BASELINE_MISSING"], warnings=["SEX_UNKNOWN"])
+
+    c = Case("SEXINC-A", S1, "M", "1958-03-08",
+             "bilateral BHR 50 mm: left row says male (low risk), right row says female (high risk)")
+    c.op("2005-05-09", "L", "BHR", 50, row_sex="M")
+    c.op("2007-05-14", "R", "BHR", 50, row_sex="F")
+    c.routine("2011-04-13", "2026-04-13")
+    c.mri("2012-06-26", "R")
+    c.expect(groups=[HIGH, LOW], warnings=["SEX_INCONSISTENT"])
+
+    c = Case("SEXINC-B", S3, "F", "1949-01-01",
+             "ASR XL left (row: female) and MoP THR right (row: male)")
+    c.op("2008-01-28", "L", "ASR_XL", 43, row_sex="F")
+    c.op("2014-03-03", "R", "EXETER_MOP", 32, row_sex="M")
+    c.routine("2011-01-18", "2026-01-18")
+    c.mri("2011-03-29", "L")
+    c.expect(groups=[ASR], warnings=["SEX_INCONSISTENT"])
+
+    c = Case("SEXINC-C", S1, "M", "1956-05-25",
+             "bilateral BHR 52 mm: right row male (low risk), left row female (high risk, never scanned)")
+    c.op("2006-02-06", "R", "BHR", 52, row_sex="M")
+    c.op("2006-09-04", "L", "BHR", 52, row_sex="F")
+    c.routine("2011-05-09", "2026-05-09")
+    c.expect(groups=[HIGH, LOW], findings=["IMAGING_BASELINE_MISSING"], warnings=["SEX_INCONSISTENT"])
+
+    c = Case("BAND-CR", S2, "F", "1959-12-20",
+             "BHR woman, nmol/L lab: latest chromium 134.6 nmol/L = 6.999 ug/L (not raised, rounding band)")
+    c.op("2006-05-08", "R", "BHR", 42)
+    c.routine("2011-01-19", "2025-01-19", unit="nmol/L")
+    c.review("2026-01-19", "R")
+    c.ions("2026-01-19", 30.0, 134.6, unit="nmol/L")
+    c.mri("2012-02-07", "R")
+    c.expect(groups=[HIGH], warnings=["THRESHOLD_ROUNDING_BAND"])
+
+    c = Case("BAND-CR135", S3, "F", "1962-08-08",
+             "ASR resurfacing, nmol/L lab: chromium 100 -> 135 nmol/L (7.019 ug/L, raised and rising) with MRI 55 days before: repeat overdue only")
+    c.op("2007-11-26", "L", "ASR_RS", 45)
+    c.routine("2011-05-24", "2024-11-24", unit="nmol/L")
+    c.review("2025-11-24", "L")
+    c.ions("2025-11-24", 40.0, 100.0, unit="nmol/L")
+    c.mri("2011-07-05", "L")
+    c.mri("2026-04-01", "L")
+    c.review("2026-05-26", "L")
+    c.ions("2026-05-26", 38.0, 135.0, unit="nmol/L")
+    c.expect(groups=[ASR], findings=["ION_REPEAT_OVERDUE"], flags=["RISING_IONS"],
+             warnings=["THRESHOLD_ROUNDING_BAND"])
+
+    c = Case("BAND-CO120", S1, "M", "1951-04-16",
+             "large-head THR: cobalt 120 nmol/L (7.07 ug/L) in 2025, scanned, then 90 nmol/L")
+    c.op("2008-07-14", "L", "BMHR", 52)
+    c.routine("2011-08-11", "2024-08-11")
+    c.review("2025-08-11", "L")
+    c.ions("2025-08-11", 120.0, 20.0, unit="nmol/L")
+    c.mri("2012-09-04", "L")
+    c.mri("2025-09-22", "L")
+    c.review("2026-02-09", "L")
+    c.ions("2026-02-09", 90.0, 22.0, unit="nmol/L")
+    c.expect(groups=[LARGE], warnings=["THRESHOLD_ROUNDING_BAND"])
+
+    # ---- clinical flags
+    c = Case("CONSREV-A", S2, "M", "1946-03-27", "ASR XL with pseudotumour on the latest MRI (2025-11-17)")
+    c.op("2006-03-13", "R", "ASR_XL", 57)
+    c.routine("2011-03-09", "2026-03-09")
+    c.mri("2011-04-19", "R")
+    c.mri("2025-11-17", "R", "pseudotumour")
+    c.expect(groups=[ASR], flags=["CONSIDER_REVISION_IMAGING"])
+
+    c = Case("CONSREV-B", S3, "F", "1955-10-02", "BHR woman, muscle or bone damage on the latest ultrasound")
+    c.op("2007-10-01", "L", "BHR", 46)
+    c.routine("2011-04-28", "2026-04-28")
+    c.mri("2012-06-19", "L")
+    c.us("2026-03-23", "L", "muscle_or_bone_damage")
+    c.expect(groups=[HIGH], flags=["CONSIDER_REVISION_IMAGING"])
+
+    c = Case("CONSREV-C-BILAT", S1, "M", "1952-12-03",
+             "BHR modular THR left with pseudotumour (2025), BHR resurfacing right imaged normal")
+    c.op("2005-09-05", "L", "BMHR", 54)
+    c.op("2006-08-21", "R", "BHR", 50)
+    c.mri("2012-05-15", "B")
+    c.mri("2025-06-02", "L", "pseudotumour")
+    c.routine("2011-06-30", "2026-06-30")
+    c.expect(groups=[LARGE, LOW], flags=["CONSIDER_REVISION_IMAGING"])
+
+    c = Case("CONSREV-D-CTRL", S2, "F", "1961-02-14",
+             "ASR resurfacing: pseudotumour in 2019 but the latest MRI (2024) is normal: no flag")
+    c.op("2005-02-28", "L", "ASR_RS", 43)
+    c.routine("2011-05-26", "2026-05-26")
+    c.mri("2011-06-28", "L")
+    c.mri("2019-04-09", "L", "pseudotumour")
+    c.mri("2024-04-15", "L")
+    c.expect(groups=[ASR])
+
+    c = Case("OHS-A", S3, "M", "1957-01-31", "BHR 50 mm man: Oxford Hip Score 44 -> 37")
+    c.op("2006-10-16", "R", "BHR", 50)
+    c.routine("2011-04-07", "2024-04-07", ohs=False)
+    c.review("2025-04-07", "R", ohs=44)
+    c.ions("2025-04-07", 1.5, 1.6)
+    c.review("2026-04-06", "R", ohs=37)
+    c.ions("2026-04-06", 1.7, 1.5)
+    c.expect(groups=[LOW], flags=["OHS_DETERIORATING"])
+
+    c = Case("OHS-B-EXACT5", S1, "F", "1950-09-29", "M2a-Magnum: Oxford Hip Score 40 -> 35 (a fall of exactly 5)")
+    c.op("2007-06-25", "L", "M2A", 42)
+    c.routine("2011-06-23", "2024-06-23", ohs=False)
+    c.review("2025-06-23", "L", ohs=40)
+    c.ions("2025-06-23", 2.2, 0.9)
+    c.review("2026-06-22", "L", ohs=35)
+    c.ions("2026-06-22", 2.0, 1.0)
+    c.mri("2012-07-10", "L")
+    c.expect(groups=[LARGE], flags=["OHS_DETERIORATING"])
+
+    c = Case("OHS-C-FOUR", S2, "F", "1956-12-12", "ASR XL: Oxford Hip Score 40 -> 36 (a fall of 4): no flag")
+    c.op("2006-12-11", "R", "ASR_XL", 45)
+    c.routine("2011-05-12", "2024-05-12", ohs=False)
+    c.review("2025-05-12", "R", ohs=40)
+    c.ions("2025-05-12", 2.6, 1.2)
+    c.review("2026-05-11", "R", ohs=36)
+    c.ions("2026-05-11", 2.5, 1.3)
+    c.mri("2011-08-16", "R")
+    c.expect(groups=[ASR])
+
+    c = Case("OHS-D-UNSCORED", S3, "F", "1962-04-18",
+             "BHR woman: scored reviews 45 -> 38, latest review (2026-08-17) unscored")
+    c.op("2008-08-18", "L", "BHR", 44)
+    c.routine("2011-08-18", "2023-08-18", ohs=False)
+    c.review("2024-08-19", "L", ohs=45)
+    c.review("2025-08-18", "L", ohs=38)
+    c.review("2026-08-17", "L")
+    c.routine("2024-08-19", "2026-08-17", review=False)
+    c.ions("2025-08-18", 1.8, 1.7)
+    c.mri("2012-10-02", "L")
+    c.expect(groups=[HIGH], flags=["OHS_DETERIORATING"])
+
+    c = Case("DNA-A", S1, "F", "1958-06-21",
+             "BHR woman, last seen 2025-03-03, did not attend 2026-04-02; hosts a rejected 'phone_call' event")
+    c.op("2005-01-31", "R", "BHR", 42)
+    c.routine("2011-03-03", "2025-03-03")
+    c.mri("2012-04-17", "R")
+    c.other("2026-04-02", "did_not_attend", note="Second appointment letter sent.")
+    e = c.review("2026-05-05", "R")
+    e.raw["event_type"] = "phone_call"  # rejected: unknown event type
+    c.expect(groups=[HIGH], findings=["REVIEW_OVERDUE", "IONS_OVERDUE"], flags=["DID_NOT_ATTEND"])
+
+    c = Case("DNA-B", S2, "M", "1953-05-18",
+             "ASR XL, reviewed 2025-10-06, did not attend 2026-09-28 (review not due until 2026-10-06)")
+    c.op("2007-08-20", "L", "ASR_XL", 53)
+    c.routine("2011-10-06", "2025-10-06")
+    c.mri("2012-01-03", "L")
+    c.other("2026-09-28", "did_not_attend")
+    c.expect(groups=[ASR], flags=["DID_NOT_ATTEND"])
+
+    c = Case("DNA-C", S3, "F", "1945-02-22", "28 mm MoM THR on the 24-month schedule; 'dna' recorded 2026-01-05")
+    c.op("2004-09-27", "R", "METASUL28", 28)
+    c.routine("2010-12-02", "2024-12-02", months=24)
+    c.other("2026-01-05", "did_not_attend").raw["event_type"] = "dna"
+    c.expect(groups=[SMALL], flags=["DID_NOT_ATTEND"])
+
+    c = Case("DNA-D-CTRL", S1, "M", "1959-11-07", "BHR 46 mm man: did not attend 2025-09-22, seen 2025-11-03: no flag")
+    c.op("2006-05-22", "L", "BHR", 46)
+    c.routine("2011-07-14", "2024-07-14")
+    c.mri("2012-08-21", "L")
+    c.other("2025-09-22", "did_not_attend")
+    c.review("2025-11-03", "L")
+    c.ions("2025-11-03", 1.6, 1.4)
+    c.expect(groups=[HIGH], flags=[])
+
+    # ---- orphan events (NHS numbers with no procedure anywhere)
+    for site, evs, label in (
+            (S1, [("2019-04-01", "review")], "ORPHAN-1"),
+            (S3, [("2021-02-03", "blood_metal_ions")], "ORPHAN-2"),
+            (S1, [("2022-11-30", "death")], "ORPHAN-3"),
+            (S2, [("2020-03-10", "review"), ("2020-03-10", "xray")], "ORPHAN-4-XML")):
+        c = Case(label, site, "F", "1950-01-01", "events for an NHS number with no procedure")
+        for d, et in evs:
+            if et == "blood_metal_ions":
+                c.ions(d, 1.2, 0.9)
+            else:
+                c.other(d, et)
+        c.expect(status="not_mom", warnings=["ORPHAN_EVENT"])
+
+    # ---- deliberately bad rows (each rejected at ingest, each for a different reason)
+    def lone(label, site, date, purpose, fam="EXETER_MOP", **raw):
+        c = Case(label, site, "F", "1949-05-05", purpose)
+        pr = c.op(date, "L", fam, 32)
+        pr.raw.update(raw)
+        c.expect(status="rejected")
+        return c
+
+    bad = lone("REJECT-NHS", S1, "2014-03-17", "procedure row with an NHS number failing the check digit")
+    good = bad.p.nhs
+    bad.p.nhs = good[:9] + str((int(good[9]) + 1) % 10)
+    assert not nhs_valid(bad.p.nhs)
+    lone("REJECT-DATE", S3, "2015-02-27", "procedure_date 31/02/2015", procedure_date="31/02/2015")
+    lone("REJECT-BEARING", S1, "2012-06-11", "unknown bearing code 'MoX'", bearing="MoX")
+    lone("REJECT-HEAD", S3, "2016-09-05", "head_diameter_mm 95 (outside 20-80)", head_diameter_mm="95")
+
+    c = Case("REJECT-XML-SIDE", S2, "M", "1947-07-07",
+             "XML: second procedure with side 'B' (procedures must be L or R)")
+    c.op("2011-01-17", "R", "CORAIL_COP", 36)
+    pr = c.op("2013-05-20", "L", "CORAIL_COP", 36)
+    pr.raw["side"] = "B"
+    c.expect(status="not_mom")
+
+
+# --------------------------------------------------------------------------
+# rendering
+
+def f_date(d, xml=False):
+    x = R_FMT.random()
+    if xml:
+        if x < 0.9:
+            return d.isoformat()
+        if x < 0.95:
+            return "%02d/%02d/%04d" % (d.day, d.month, d.year)
+        return "%04d%02d%02d" % (d.year, d.month, d.day)
+    if x < 0.80:
+        return d.isoformat()
+    if x < 0.88:
+        return "%02d/%02d/%04d" % (d.day, d.month, d.year)
+    if x < 0.92:
+        return "%d/%d/%04d" % (d.day, d.month, d.year)
+    return "%04d%02d%02d" % (d.year, d.month, d.day)
+
+
+def f_nhs(n):
+    x = R_FMT.random()
+    if x < 0.85:
+        return n
+    if x < 0.97:
+        return "%s %s %s" % (n[:3], n[3:6], n[6:])
+    return "%s-%s-%s" % (n[:3], n[3:6], n[6:])
+
+
+def f_sex(s, xml=False):
+    x = R_FMT.random()
+    if s == "M":
+        return "1" if xml or x < 0.4 else ("M" if x < 0.8 else ("male" if x < 0.95 else "Male"))
+    if s == "F":
+        return "2" if xml or x < 0.4 else ("F" if x < 0.8 else ("female" if x < 0.95 else "Female"))
+    return "" if x < 0.5 else "9"
+
+
+def f_side(s, proc=False):
+    if s is None:
+        return ""
+    x = R_FMT.random()
+    if s == "B":
+        return "B" if x < 0.7 else "both"
+    if x < 0.9:
+        return s
+    if x < 0.97:
+        return {"L": "left", "R": "right"}[s]
+    return {"L": "Left", "R": "RIGHT"}[s]
+
+
+def f_ptype(t):
+    x = R_FMT.random()
+    if t == "total_hip":
+        return "total_hip" if x < 0.75 else ("THR" if x < 0.92 else "primary_thr")
+    if t == "resurfacing":
+        return "resurfacing" if x < 0.75 else ("HR" if x < 0.92 else "hip_resurfacing")
+    return "revision" if x < 0.8 else ("rev" if x < 0.95 else "Revision")
+
+
+def f_bearing(b):
+    x = R_FMT.random()
+    if b == "MoM":
+        return ("MoM" if x < 0.7 else "metal-on-metal" if x < 0.8 else "metal on metal" if x < 0.87
+                else "M-o-M" if x < 0.93 else "MOM")
+    if b == "unknown":
+        return "unknown"
+    return b if x < 0.95 else b.upper()
+
+
+def f_num(v):
+    if v is None:
+        return ""
+    if v == int(v) and abs(v) < 1000:
+        if R_FMT.random() < 0.9:
+            return str(int(v))
+        return "%.1f" % v
+    s = ("%.3f" % v).rstrip("0")
+    return s
+
+
+def f_head(h):
+    return f_num(h)
+
+
+def f_opcs(o):
+    return o if R_FMT.random() < 0.7 else o.replace(".", "")
+
+
+def f_etype(t):
+    x = R_FMT.random()
+    syn = {
+        "review": [("review", 0.55), ("clinic", 0.7), ("follow_up", 0.8), ("Review", 0.85),
+                   ("telephone_review", 0.93), ("virtual_review", 1.0)],
+        "telephone_review": [("telephone_review", 1.0)],
+        "virtual_review": [("virtual_review", 1.0)],
+        "blood_metal_ions": [("blood_metal_ions", 0.7), ("ions", 0.82), ("metal_ions", 0.92),
+                             ("blood_test", 1.0)],
+        "mars_mri": [("mars_mri", 0.7), ("mri", 0.9), ("MRI", 1.0)],
+        "ultrasound": [("ultrasound", 0.7), ("us", 0.9), ("US", 1.0)],
+        "xray": [("xray", 0.8), ("radiograph", 1.0)],
+        "did_not_attend": [("did_not_attend", 0.6), ("dna", 0.85), ("DNA", 1.0)],
+        "declined_follow_up": [("declined_follow_up", 0.8), ("declined", 1.0)],
+        "transferred_out": [("transferred_out", 0.8), ("transfer", 1.0)],
+        "death": [("death", 0.75), ("deceased", 1.0)],
+    }[t]
+    for name, cut in syn:
+        if x < cut:
+            return name
+    return t
+
+
+def f_bool(b):
+    if b is None:
+        return ""
+    x = R_FMT.random()
+    if b:
+        return "Y" if x < 0.6 else ("yes" if x < 0.75 else ("true" if x < 0.85 else ("1" if x < 0.95 else "Yes")))
+    return "N" if x < 0.6 else ("no" if x < 0.75 else ("false" if x < 0.85 else ("0" if x < 0.95 else "No")))
+
+
+def f_ohs(v):
+    if v is None:
+        return ""
+    x = R_FMT.random()
+    if x < 0.96:
+        return str(v)
+    if x < 0.985:
+        return "%d.0" % v
+    return "+%d" % v
+
+
+def f_unit(u):
+    x = R_FMT.random()
+    if u == "nmol/L":
+        return "nmol/L" if x < 0.9 else "NMOL/L"
+    if u == "ppb":
+        return "ppb"
+    return ("ug/L" if x < 0.6 else "\u00b5g/L" if x < 0.75 else "\u03bcg/L" if x < 0.8
+            else "ppb" if x < 0.9 else "UG/L")
+
+
+def f_sample(s):
+    x = R_FMT.random()
+    if s is None:
+        return "" if x < 0.6 else "whole_blood"
+    return s if x < 0.8 else s.capitalize()
+
+
+def f_finding(f):
+    if f is None:
+        return ""
+    return f if R_FMT.random() < 0.93 else f.capitalize()
+
+
+def proc_fields(p, pr):
+    sex = pr.row_sex or p.sex
+    fem, acet = pr.fem, pr.acet
+    if pr.family in ("ASR_RS", "ASR_XL") and R_FMT.random() < 0.25:
+        fem = R_FMT.choice(ASR_TEXT_VARIANTS[pr.family][0])
+        acet = R_FMT.choice(ASR_TEXT_VARIANTS[pr.family][1])
+    f = {
+        "procedure_id": pr.id,
+        "nhs_number": f_nhs(p.nhs),
+        "local_patient_id": p.lpid,
+        "sex": f_sex(sex),
+        "date_of_birth": f_date(p.dob) if p.dob and R_FMT.random() < 0.97 else "",
+        "procedure_date": f_date(pr.date),
+        "side": f_side(pr.side, proc=True),
+        "procedure_type": f_ptype(pr.ptype),
+        "bearing": f_bearing(pr.bearing),
+        "head_diameter_mm": f_head(pr.head),
+        "femoral_component": fem,
+        "acetabular_component": acet,
+        "stem_component": pr.stem,
+        "manufacturer": pr.manuf,
+        "opcs_code": f_opcs(pr.opcs),
+        "trust_code": TRUST,
+        "site_code": p.site,
+        "consultant_code": pr.consultant,
+    }
+    if R_FMT.random() < 0.01:
+        f["bearing"] = " " + f["bearing"] + " "  # stray spaces, trimmed on ingest
+    f.update(pr.raw)
+    return f
+
+
+def event_fields(p, e):
+    is_ion = e.etype == "blood_metal_ions"
+    is_review = e.etype in ("review", "telephone_review", "virtual_review")
+    f = {
+        "event_id": e.id,
+        "nhs_number": f_nhs(p.nhs),
+        "event_date": f_date(e.date),
+        "event_type": f_etype(e.etype),
+        "side": f_side(e.side),
+        "symptomatic": f_bool(e.sym) if is_review else "",
+        "oxford_hip_score": f_ohs(e.ohs) if is_review else "",
+        "cobalt": f_num(e.co) if is_ion else "",
+        "chromium": f_num(e.cr) if is_ion else "",
+        "ion_unit": f_unit(e.unit) if is_ion else "",
+        "sample_type": f_sample(e.sample) if is_ion else "",
+        "imaging_finding": f_finding(e.finding) if e.etype in ("mars_mri", "ultrasound") else "",
+        "note": e.note or "",
+    }
+    f.update(e.raw)
+    return f
+
+
+PROC_COLUMNS = ["procedure_id", "nhs_number", "local_patient_id", "sex", "date_of_birth",
+                "procedure_date", "side", "procedure_type", "bearing", "head_diameter_mm",
+                "femoral_component", "acetabular_component", "stem_component", "manufacturer",
+                "opcs_code", "trust_code", "site_code", "consultant_code"]
+EVENT_COLUMNS = ["event_id", "nhs_number", "event_date", "event_type", "side", "symptomatic",
+                 "oxford_hip_score", "cobalt", "chromium", "ion_unit", "sample_type",
+                 "imaging_finding", "note"]
+
+
+def xml_attr(v):
+    return (str(v).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;")
+            .replace("\t", "&#9;"))
+
+
+def xml_text(v):
+    return str(v).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def camel(name):
+    parts = name.split("_")
+    return parts[0] + "".join(w.capitalize() for w in parts[1:])
+
+
+def write_xml(path, patients):
+    out = ['<?xml version="1.0" encoding="UTF-8"?>',
+           '<registryExport xmlns="urn:momaudit:registry-export:1" exportDate="%s" source="NJR">'
+           % EXPORT_DATE.isoformat()]
+    for p in patients:
+        attrs = [("nhsNumber", f_nhs(p.nhs))]
+        sex = f_sex(p.sex, xml=True)
+        if sex:
+            attrs.append(("sex", sex))
+        if p.dob:
+            attrs.append(("dateOfBirth", f_date(p.dob, xml=True)))
+        attrs.append(("localPatientId", p.lpid))
+        out.append("  <patient %s>" % " ".join('%s="%s"' % (k, xml_attr(v)) for k, v in attrs))
+        for pr in sorted(p.procs, key=lambda x: x.id):
+            f = proc_fields(p, pr)
+            f["procedure_date"] = f_date(pr.date, xml=True) if "procedure_date" not in pr.raw else f["procedure_date"]
+            keys = ["procedure_id", "procedure_date", "side", "procedure_type", "bearing",
+                    "head_diameter_mm", "manufacturer", "opcs_code", "trust_code", "site_code",
+                    "consultant_code"]
+            a = " ".join('%s="%s"' % (camel(k), xml_attr(f[k])) for k in keys if f[k] != "")
+            comps = [("femoral", f["femoral_component"]), ("acetabular", f["acetabular_component"]),
+                     ("stem", f["stem_component"])]
+            comps = [(role, t) for role, t in comps if t]
+            if comps:
+                out.append("    <procedure %s>" % a)
+                for role, t in comps:
+                    out.append('      <component role="%s">%s</component>' % (role, xml_text(t)))
+                out.append("    </procedure>")
+            else:
+                out.append("    <procedure %s/>" % a)
+        for e in sorted(p.events, key=lambda x: x.id):
+            f = event_fields(p, e)
+            f["event_date"] = f_date(e.date, xml=True)
+            keys = ["event_id", "event_date", "event_type", "side", "symptomatic",
+                    "oxford_hip_score", "cobalt", "chromium", "ion_unit", "sample_type",
+                    "imaging_finding", "note"]
+            a = " ".join('%s="%s"' % (camel(k), xml_attr(f[k])) for k in keys if f[k] != "")
+            out.append("    <event %s/>" % a)
+        out.append("  </patient>")
+    out.append("</registryExport>")
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write("\n".join(out) + "\n")
+
+
+def write_csv(path, columns, rows):
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(columns)
+        for r in rows:
+            w.writerow([r[c] for c in columns])
+
+
+# --------------------------------------------------------------------------
+
+def build():
+    """Build every patient (designed cases first, then the random bulk) and
+    assign procedure and event ids in date order. Returns the patient list."""
+    CASES.clear()
+    build_cases()
+    bulk = build_bulk()
+    patients = list(CASES) + bulk
+    procs = [(pr.date, p.nhs, pr.side, pr.ptype, pr) for p in patients for pr in p.procs]
+    procs.sort(key=lambda x: x[:4])
+    for k, (_, _, _, _, pr) in enumerate(procs, start=1):
+        pr.id = "NJR-%07d" % (1000000 + k)
+    for p in patients:
+        p.events = [e for e in p.events if e.date <= EXPORT_DATE]
+    evs = [(e.date, p.nhs, n, e) for p in patients for n, e in enumerate(p.events)]
+    evs.sort(key=lambda x: x[:3])
+    for k, (_, _, _, e) in enumerate(evs, start=1):
+        e.id = "EV-%07d" % k
+    return patients
+
+
+def main():
+    patients = build()
+    csv_patients = [p for p in patients if p.site != XML_SITE]
+    xml_patients = [p for p in patients if p.site == XML_SITE]
+
+    prow = []
+    for p in csv_patients:
+        for pr in p.procs:
+            prow.append((pr.id, proc_fields(p, pr)))
+    prow.sort(key=lambda x: x[0])
+
+    erow = []
+    dupes = []
+    for p in csv_patients:
+        for e in p.events:
+            f = event_fields(p, e)
+            erow.append((e.id, f))
+            if e.dupe_raw:
+                d = dict(f)
+                d.update(e.dupe_raw)
+                dupes.append(d)
+    erow.sort(key=lambda x: x[0])
+
+    write_csv(os.path.join(HERE, "procedures.csv"), PROC_COLUMNS, [f for _, f in prow])
+    write_csv(os.path.join(HERE, "events.csv"), EVENT_COLUMNS, [f for _, f in erow] + dupes)
+
+    def first_proc_id(p):
+        return min((pr.id for pr in p.procs), default="~" + p.nhs)
+    xml_patients.sort(key=first_proc_id)
+    write_xml(os.path.join(HERE, "site-rxh02.xml"), xml_patients)
+
+    n_mom = sum(1 for p in patients if any(pr.mom for pr in p.procs))
+    print("procedures.csv: %d rows; events.csv: %d rows; site-rxh02.xml: %d patients, "
+          "%d procedures, %d events; MoM patients: %d"
+          % (len(prow), len(erow) + len(dupes), len(xml_patients),
+             sum(len(p.procs) for p in xml_patients), sum(len(p.events) for p in xml_patients),
+             n_mom))
+
+
+if __name__ == "__main__":
+    main()

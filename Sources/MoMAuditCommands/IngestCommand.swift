@@ -1,0 +1,48 @@
+import ArgumentParser
+import GRDB
+import Logging
+import MoMAuditKit
+
+struct IngestCommand: StageCommand {
+  static let stageName = "momaudit-ingest"
+  static let configuration = CommandConfiguration(
+    commandName: "ingest",
+    abstract: "Validate registry exports (CSV/XML files or folders of them) and load them into the audit database.",
+    discussion: """
+      Each file loads in one transaction, completely or not at all. Rejected rows are kept with file, line, \
+      field and reason. A file already ingested (same content) is skipped. A later file's record with an id \
+      already loaded replaces the earlier one.
+      Exit codes: 0 loaded; 64 usage; 65 a file was refused (the others still loaded); 66 input missing; \
+      73 cannot write the database; 75 another run holds the lock.
+      """)
+
+  @OptionGroup var common: CommonOptions
+  @OptionGroup var ingest: IngestOptionsGroup
+
+  @Argument(help: ArgumentHelp("CSV or XML files, or folders of them.", valueName: "input"))
+  var inputs: [String]
+
+  func execute(db: DatabaseQueue, logger: Logger) throws -> Int32 {
+    let outcomes = try Ingester(db: db, logger: logger, options: ingest.options(), progress: .forStandardError())
+      .ingest(inputs: inputs)
+    return ingestExitCode(outcomes)
+  }
+}
+
+struct IngestOptionsGroup: ParsableArguments {
+  @Option(help: ArgumentHelp("A column-mapping profile (JSON).", valueName: "file"))
+  var profile: String?
+
+  @Option(help: ArgumentHelp("Force the text encoding: utf-8 or cp1252 (default: UTF-8, or Windows-1252 when a file is not valid UTF-8).", valueName: "name"))
+  var encoding: String?
+
+  func validate() throws {
+    if let e = encoding, TextEncoding(rawValue: e.lowercased()) == nil {
+      throw ValidationError("--encoding must be utf-8 or cp1252")
+    }
+  }
+
+  func options() throws -> IngestOptions {
+    IngestOptions(encoding: encoding.flatMap { TextEncoding(rawValue: $0.lowercased()) }, profile: try loadProfile(profile))
+  }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import Logging
+import MoMAuditKit
+
+struct ReportCommand: StageCommand {
+  static let stageName = "momaudit-report"
+  static let configuration = CommandConfiguration(
+    commandName: "report",
+    abstract: "Write the reports of a check run (default: the latest) into a folder.",
+    discussion: """
+      Files are written to temporary names and renamed, mode 0640 in a folder of mode 0750. \
+      Exit codes: 0 written; 64 usage; 66 no check run; 73 cannot write; 75 locked.
+      """)
+
+  @OptionGroup var common: CommonOptions
+
+  @Option(help: ArgumentHelp("The report folder; created when missing.", valueName: "dir"))
+  var out: String
+
+  @Option(help: ArgumentHelp("The check run to report (default: the latest).", valueName: "id"))
+  var run: Int64?
+
+  func execute(db: DatabaseQueue, logger: Logger) throws -> Int32 {
+    try Reporter(db: db, logger: logger).write(to: out, runId: run, databaseName: common.db)
+    return 0
+  }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import GRDB
+import Logging
+import MoMAuditKit
+
+struct RunCommand: StageCommand {
+  static let stageName = "momaudit run"
+  static let configuration = CommandConfiguration(
+    commandName: "run",
+    abstract: "Ingest, check and report in one process (for cron).",
+    discussion: """
+      A refused file does not stop the run: the other files load, the check and report run, and the exit code \
+      is 65. Exit codes: 0 success; 1 findings with --fail-on-findings; 64 usage; 65 a file was refused; \
+      66 input missing; 73 cannot write; 75 another run holds the lock.
+      """)
+
+  @OptionGroup var common: CommonOptions
+  @OptionGroup var check: CheckOptionsGroup
+  @OptionGroup var ingest: IngestOptionsGroup
+
+  @Option(help: ArgumentHelp("The report folder; created when missing.", valueName: "dir"))
+  var out: String
+
+  @Flag(help: "Exit 1 when any missed follow-up is found (for alerting).")
+  var failOnFindings = false
+
+  @Argument(help: ArgumentHelp("CSV or XML files, or folders of them.", valueName: "input"))
+  var inputs: [String]
+
+  func execute(db: DatabaseQueue, logger: Logger) throws -> Int32 {
+    let outcomes = try Ingester(db: db, logger: logger, options: ingest.options(), progress: .forStandardError())
+      .ingest(inputs: inputs)
+    let summary = try check.runner(db: db, logger: logger, profilePath: ingest.profile).run()
+    try Reporter(db: db, logger: logger).write(to: out, runId: summary.runId, databaseName: common.db)
+    let ingestCode = ingestExitCode(outcomes)
+    if ingestCode != 0 { return ingestCode }
+    return failOnFindings && summary.findings > 0 ? 1 : 0
+  }
+}
+
+/// `momaudit`: the four stages as subcommands.
+package struct MoMAuditCommand: ParsableCommand {
+  package static let configuration = CommandConfiguration(
+    commandName: "momaudit",
+    abstract: "Audit follow-up of metal-on-metal hip replacements against MHRA MDA/2017/018.",
+    version: MoMAudit.version,
+    subcommands: [RunCommand.self, IngestCommand.self, CheckCommand.self, ReportCommand.self])
+
+  package init() {}
+}
+
+package enum Entry {
+  package static func momaudit() { MoMAuditCommand.main() }
+  package static func ingest() { IngestCommand.main() }
+  package static func check() { CheckCommand.main() }
+  package static func report() { ReportCommand.main() }
+}

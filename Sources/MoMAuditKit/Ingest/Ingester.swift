@@ -1,0 +1,352 @@
+import Foundation
+import GRDB
+import Logging
+
+/// What happened to one input file.
+package struct FileOutcome: Equatable, Sendable {
+  package enum Status: String, Sendable { case loaded, alreadyIngested = "already_ingested", refused }
+  package var path: String
+  package var status: Status
+  package var reason: String?
+  package var rowsRead = 0
+  package var rowsAccepted = 0
+  package var rowsRejected = 0
+  package var recordsReplaced = 0
+}
+
+package struct IngestOptions: Sendable {
+  package var encoding: TextEncoding?
+  package var profile: Profile
+  package init(encoding: TextEncoding? = nil, profile: Profile = Profile()) {
+    self.encoding = encoding ?? profile.encoding
+    self.profile = profile
+  }
+}
+
+/// The ingest stage: resolves inputs, then loads each file in its own
+/// transaction (a file loads completely or not at all). Rows read = rows
+/// accepted + rows rejected, for every file.
+package struct Ingester {
+  let db: DatabaseQueue
+  let logger: Logger
+  let options: IngestOptions
+  let progress: Progress?
+
+  package init(db: DatabaseQueue, logger: Logger, options: IngestOptions = .init(), progress: Progress? = nil) {
+    self.db = db
+    self.logger = logger
+    self.options = options
+    self.progress = progress
+  }
+
+  /// Expands folders into their `*.csv` and `*.xml` files (any case, not
+  /// recursing, code-point name order). Every input must exist.
+  package static func resolveInputs(_ inputs: [String]) throws -> [String] {
+    var out: [String] = []
+    let fm = FileManager.default
+    for input in inputs {
+      var isDir: ObjCBool = false
+      guard fm.fileExists(atPath: input, isDirectory: &isDir) else { throw AuditError.inputMissing(path: input) }
+      if isDir.boolValue {
+        let names = try fm.contentsOfDirectory(atPath: input)
+          .filter { name in
+            let ext = (name as NSString).pathExtension.lowercased()
+            guard ext == "csv" || ext == "xml" else { return false }
+            var d: ObjCBool = false
+            return fm.fileExists(atPath: (input as NSString).appendingPathComponent(name), isDirectory: &d) && !d.boolValue
+          }
+          .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        out += names.map { (input as NSString).appendingPathComponent($0) }
+      } else {
+        guard fm.isReadableFile(atPath: input) else { throw AuditError.inputMissing(path: input) }
+        out.append(input)
+      }
+    }
+    return out
+  }
+
+  package func ingest(inputs: [String]) throws -> [FileOutcome] {
+    let files = try Self.resolveInputs(inputs)
+    var outcomes: [FileOutcome] = []
+    for path in files {
+      let outcome = try ingestFile(path: path)
+      switch outcome.status {
+      case .loaded:
+        logger.info(
+          "loaded file",
+          metadata: [
+            "file": "\(path)", "rows_read": "\(outcome.rowsRead)", "accepted": "\(outcome.rowsAccepted)",
+            "rejected": "\(outcome.rowsRejected)", "replaced": "\(outcome.recordsReplaced)",
+          ])
+      case .alreadyIngested:
+        logger.info("file already ingested with the same content; nothing changed", metadata: ["file": "\(path)"])
+      case .refused:
+        logger.error("file refused", metadata: ["file": "\(path)", "reason": "\(outcome.reason ?? "")"])
+      }
+      outcomes.append(outcome)
+    }
+    return outcomes
+  }
+
+  enum Format: String { case csv, xml }
+
+  package func ingestFile(path: String) throws -> FileOutcome {
+    var outcome = FileOutcome(path: path, status: .loaded)
+    let scan: FileScan
+    do {
+      scan = try FileScan.scan(path: path)
+    } catch {
+      throw AuditError.inputMissing(path: path)
+    }
+    let ext = (path as NSString).pathExtension.lowercased()
+    let format: Format = ext == "xml" ? .xml : ext == "csv" ? .csv : (scan.firstSignificantByte == UInt8(ascii: "<") ? .xml : .csv)
+
+    let already = try db.read { db in
+      try Bool.fetchOne(db, sql: "SELECT 1 FROM source_file WHERE sha256 = ? AND status = 'loaded'", arguments: [scan.sha256])
+    }
+    if already == true {
+      outcome.status = .alreadyIngested
+      return outcome
+    }
+
+    do {
+      guard scan.size > 0 else { throw IngestError.fileRefused(path: path, reason: "the file is empty (0 bytes)") }
+      let encoding = try scan.chooseEncoding(forced: options.encoding, path: path)
+      if format == .xml {
+        if scan.containsDoctypeOrEntity {
+          throw IngestError.fileRefused(
+            path: path, reason: "the document has a DOCTYPE, DTD or entity declaration, which is not allowed")
+        }
+        if scan.firstSignificantByte != UInt8(ascii: "<") {
+          throw IngestError.fileRefused(path: path, reason: "the file is not an XML document")
+        }
+      }
+      try db.inTransaction { db in
+        let fileId = try insertSourceFile(db, path: path, scan: scan, format: format, encoding: encoding)
+        let writer = try IngestWriter(db: db, fileId: fileId)
+        var counts = Counts()
+        var kind = "mixed"
+        var exportDate: LocalDate? = nil
+        switch format {
+        case .csv:
+          kind = try loadCSV(path: path, encoding: encoding, writer: writer, counts: &counts)
+        case .xml:
+          do {
+            exportDate = try XMLExportReader(path: path, encoding: encoding).forEachRow { row in
+              try handle(row, writer: writer, counts: &counts)
+            }
+          } catch let r as XMLExportReader.Refusal {
+            throw IngestError.fileRefused(path: path, reason: r.reason)
+          }
+        }
+        try db.execute(
+          sql: """
+            UPDATE source_file SET kind = ?, export_date = ?, rows_read = ?, rows_accepted = ?,
+              rows_rejected = ?, records_replaced = ? WHERE id = ?
+            """,
+          arguments: [kind, exportDate?.iso, counts.read, counts.accepted, counts.rejected, counts.replaced, fileId])
+        outcome.rowsRead = counts.read
+        outcome.rowsAccepted = counts.accepted
+        outcome.rowsRejected = counts.rejected
+        outcome.recordsReplaced = counts.replaced
+        return .commit
+      }
+      return outcome
+    } catch IngestError.fileRefused(_, let reason) {
+      try db.write { db in
+        try db.execute(
+          sql: """
+            INSERT INTO source_file (path, sha256, format, status, error, ingested_at)
+            VALUES (?, ?, ?, 'refused', ?, ?)
+            """,
+          arguments: [path, scan.sha256, format.rawValue, reason, Self.timestamp()])
+      }
+      return FileOutcome(path: path, status: .refused, reason: reason)
+    }
+  }
+
+  struct Counts {
+    var read = 0, accepted = 0, rejected = 0, replaced = 0
+  }
+
+  private func insertSourceFile(
+    _ db: Database, path: String, scan: FileScan, format: Format, encoding: TextEncoding
+  ) throws -> Int64 {
+    try db.execute(
+      sql: """
+        INSERT INTO source_file (path, sha256, format, encoding, status, ingested_at)
+        VALUES (?, ?, ?, ?, 'loaded', ?)
+        """,
+      arguments: [path, scan.sha256, format.rawValue, encoding == .utf8 ? "utf-8" : "windows-1252", Self.timestamp()])
+    return db.lastInsertedRowID
+  }
+
+  static func timestamp() -> String { ISO8601DateFormatter().string(from: Date()) }
+
+  // MARK: CSV
+
+  /// Reads the header, then every row. Returns the file's kind.
+  private func loadCSV(path: String, encoding: TextEncoding, writer: IngestWriter, counts: inout Counts) throws -> String {
+    var header: CSVHeader? = nil
+    do {
+      try CSVReader(path: path, encoding: encoding).forEachRecord { record in
+        guard let h = header else {
+          header = try CSVHeader(record: record, path: path, renames: options.profile.columns)
+          return
+        }
+        try handle(h.row(from: record), writer: writer, counts: &counts)
+        if counts.read % 50_000 == 0 { progress?.update(file: path, rows: counts.read) }
+      }
+    } catch CSVReader.ReadError.openQuoteAtEndOfFile(let line) {
+      throw IngestError.fileRefused(
+        path: path, reason: "line \(line): a quoted field is still open at the end of the file")
+    }
+    guard let header else { throw IngestError.fileRefused(path: path, reason: "the file has no header row") }
+    return header.kind == .procedure ? "procedures" : "events"
+  }
+
+  // MARK: rows
+
+  private func handle(_ input: RawRow, writer: IngestWriter, counts: inout Counts) throws {
+    counts.read += 1
+    var row = input
+    options.profile.recode(&row)
+    switch RowValidator.validate(row) {
+    case .failure(let problem):
+      try writer.writeReject(row, problem)
+      counts.rejected += 1
+    case .success(.procedure(let p)):
+      let hash = IngestWriter.fingerprint(String(describing: p))
+      if try resolveDuplicate(.procedure, id: p.procedureId, hash: hash, row: row, writer: writer, counts: &counts) {
+        try writer.writeProcedure(p, hash: hash, line: row.line, location: row.location)
+      }
+    case .success(.event(let e, let warnings)):
+      let hash = IngestWriter.fingerprint(String(describing: e))
+      if try resolveDuplicate(.event, id: e.eventId, hash: hash, row: row, writer: writer, counts: &counts) {
+        try writer.writeEvent(e, hash: hash, line: row.line, location: row.location)
+        for w in warnings { try writer.writeWarning(w, kind: .event, id: e.eventId, nhs: e.nhsNumber, line: row.line) }
+      }
+    }
+  }
+
+  /// Decides what a valid row with an id already loaded does. Returns true
+  /// when the record is to be written (new, or replacing an earlier file's).
+  private func resolveDuplicate(
+    _ kind: RecordKind, id: String, hash: String, row: RawRow, writer: IngestWriter, counts: inout Counts
+  ) throws -> Bool {
+    guard let old = try writer.existing(kind, id: id) else {
+      counts.accepted += 1
+      return true
+    }
+    if old.fileId == writer.fileId {
+      if old.hash == hash {
+        counts.accepted += 1  // the same record again: accepted once, nothing to write
+        return false
+      }
+      let firstAt = old.line.map { " (first at line \($0))" } ?? ""
+      try writer.writeReject(
+        row,
+        RowProblem(
+          field: kind.idField.name, code: "DUPLICATE_ID",
+          message: "\(kind.idField.name): duplicate id with different content\(firstAt); the first row stands"))
+      counts.rejected += 1
+      return false
+    }
+    try writer.recordReplacement(kind, id: id, old: old, newLine: row.line, identical: old.hash == hash)
+    counts.accepted += 1
+    counts.replaced += 1
+    return true
+  }
+}
+
+/// A CSV file's header: which kind of file it is and where each field is.
+struct CSVHeader {
+  let kind: RecordKind
+  let columns: [Field?]
+  let names: [String]
+
+  init(record: CSVRecord, path: String, renames: [String: Field] = [:]) throws {
+    if record.problem != nil {
+      throw IngestError.fileRefused(path: path, reason: "line \(record.line): the header row is not valid CSV")
+    }
+    names = record.fields.map { raw in
+      let folded = foldCase(String(trimUnicodeWhitespace(Substring(raw))))
+      return renames[folded]?.name ?? folded
+    }
+    var seen = Set<String>()
+    for n in names where !n.isEmpty {
+      guard seen.insert(n).inserted else {
+        throw IngestError.fileRefused(path: path, reason: "the header names column \"\(n)\" twice")
+      }
+    }
+    let hasProcedure = seen.contains("procedure_id")
+    let hasEvent = seen.contains("event_id")
+    switch (hasProcedure, hasEvent) {
+    case (true, true):
+      throw IngestError.fileRefused(
+        path: path, reason: "the header has both procedure_id and event_id; a file holds procedures or events")
+    case (false, false):
+      throw IngestError.fileRefused(
+        path: path, reason: "the header has neither procedure_id nor event_id, so the file is neither procedures nor events")
+    default:
+      break
+    }
+    kind = hasProcedure ? .procedure : .event
+    let allowed = Set(kind.fields)
+    columns = names.map { Field.named($0).flatMap { allowed.contains($0) ? $0 : nil } }
+    let required = kind == .procedure ? Field.requiredProcedureFields : Field.requiredEventFields
+    let missing = required.filter { !columns.contains($0) }.map(\.name)
+    if !missing.isEmpty {
+      throw IngestError.fileRefused(
+        path: path, reason: "missing required column\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", "))")
+    }
+  }
+
+  func row(from record: CSVRecord) -> RawRow {
+    var row = RawRow(kind: kind, line: record.line, raw: record.raw)
+    if let p = record.problem {
+      let name = p.column < names.count ? names[p.column] : "column \(p.column + 1)"
+      switch p.kind {
+      case .quoteInUnquotedField:
+        row.readProblem = RowProblem(
+          field: name, code: "MALFORMED_ROW", message: "\(name): malformed CSV, a quote inside an unquoted field")
+      case .textAfterClosingQuote:
+        row.readProblem = RowProblem(
+          field: name, code: "MALFORMED_ROW", message: "\(name): malformed CSV, text after a closing quote")
+      case .fieldTooLong:
+        row.readProblem = RowProblem(
+          field: name, code: "FIELD_TOO_LONG", message: "\(name): longer than \(FieldLimits.maxFieldBytes) bytes")
+      case .nulCharacter:
+        row.readProblem = RowProblem(field: name, code: "NUL_CHARACTER", message: "\(name): contains a NUL character")
+      }
+      if p.kind == .quoteInUnquotedField || p.kind == .textAfterClosingQuote { return row }
+    }
+    if record.fields.count != columns.count {
+      if row.readProblem == nil {
+        row.readProblem = RowProblem(
+          field: nil, code: "FIELD_COUNT",
+          message: "row has \(record.fields.count) field\(record.fields.count == 1 ? "" : "s"), the header has \(columns.count)")
+      }
+      return row
+    }
+    for (i, f) in columns.enumerated() {
+      if let f { row[f] = String(trimUnicodeWhitespace(Substring(record.fields[i]))) }
+    }
+    return row
+  }
+}
+
+/// Progress on a terminal; silent under cron (stderr not a TTY).
+package final class Progress: @unchecked Sendable {
+  private let enabled: Bool
+  package init(enabled: Bool) { self.enabled = enabled }
+  package static func forStandardError() -> Progress { Progress(enabled: isatty(STDERR_FILENO) == 1) }
+  package func update(file: String, rows: Int) {
+    guard enabled else { return }
+    FileHandle.standardError.write(Data("\r\((file as NSString).lastPathComponent): \(rows) rows".utf8))
+  }
+  package func done() {
+    guard enabled else { return }
+    FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+  }
+}

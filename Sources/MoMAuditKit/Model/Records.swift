@@ -1,0 +1,55 @@
+/// A validated procedure row, every value normalised (registry-export.md, "Procedures").
+package struct ProcedureRecord: Equatable, Sendable {
+  package var procedureId: String
+  package var nhsNumber: String
+  package var localPatientId: String?
+  package var sex: Sex
+  package var dateOfBirth: LocalDate?
+  package var procedureDate: LocalDate
+  package var side: Side
+  package var procedureType: ProcedureType
+  package var bearing: Bearing
+  package var headDiameterMm: Double?
+  package var femoralComponent: String?
+  package var acetabularComponent: String?
+  package var stemComponent: String?
+  package var manufacturer: String?
+  package var opcsCode: String?
+  package var trustCode: String?
+  package var siteCode: String?
+  package var consultantCode: String?
+
+  package var isMoM: Bool { bearing == .mom }
+  /// DePuy ASR: the whole-word token `ASR` in any component.
+  package var isASR: Bool {
+    [femoralComponent, acetabularComponent, stemComponent].contains { $0.map(containsASRToken) ?? false }
+  }
+}
+
+/// A validated event row. Fields that do not belong to the event's type were
+/// checked for their kind and then dropped, so they are nil here.
+package struct EventRecord: Equatable, Sendable {
+  package var eventId: String
+  package var nhsNumber: String
+  package var eventDate: LocalDate
+  package var eventType: EventType
+  /// nil when blank (both hips / patient level, like `B`).
+  package var side: EventSide?
+  package var symptomatic: Bool?
+  package var oxfordHipScore: Int?
+  package var cobalt: Double?
+  package var chromium: Double?
+  package var ionUnit: IonUnit?
+  package var sampleType: SampleType?
+  package var imagingFinding: ImagingFinding?
+  package var note: String?
+
+  package var cobaltMicrograms: Double? {
+    guard let v = cobalt, let u = ionUnit else { return nil }
+    return Metal.cobalt.toMicrogramsPerLitre(v, unit: u)
+  }
+  package var chromiumMicrograms: Double? {
+    guard let v = chromium, let u = ionUnit else { return nil }
+    return Metal.chromium.toMicrogramsPerLitre(v, unit: u)
+  }
+}

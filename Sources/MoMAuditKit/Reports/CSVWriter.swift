@@ -1,0 +1,32 @@
+import Foundation
+
+/// RFC 4180 output: comma separator, `\r\n` line ends, fields quoted when
+/// they hold a comma, quote or line end. A cell that begins with `=`, `+`,
+/// `-`, `@`, tab or carriage return gets a leading single quote so that a
+/// spreadsheet never runs it as a formula (outputs.md).
+package struct CSVWriter {
+  package private(set) var text = ""
+
+  package init(header: [String]) { appendRow(header) }
+
+  package mutating func appendRow(_ cells: [String?]) {
+    text += cells.map { CSVWriter.cell($0 ?? "") }.joined(separator: ",")
+    text += "\r\n"
+  }
+
+  package static func neutralise(_ value: String) -> String {
+    guard let first = value.unicodeScalars.first else { return value }
+    switch first {
+    case "=", "+", "-", "@", "\t", "\r": return "'" + value
+    default: return value
+    }
+  }
+
+  package static func cell(_ raw: String) -> String {
+    let v = neutralise(raw)
+    if v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) {
+      return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+    return v
+  }
+}

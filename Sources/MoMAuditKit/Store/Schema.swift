@@ -1,0 +1,222 @@
+import GRDB
+
+/// The database schema, created by append-only named migrations.
+///
+/// Never edit a shipped migration: add a new one (CONTRIBUTING.md, "Changing
+/// the schema"). Dates are ISO `YYYY-MM-DD` TEXT (so text order is date
+/// order); NHS numbers and ids are TEXT compared with the BINARY collation,
+/// which is Unicode code-point order for UTF-8.
+package enum Schema {
+  package static var migrator: DatabaseMigrator {
+    var m = DatabaseMigrator()
+    m.registerMigration("v1: sources, records, rejects") { db in
+      try db.execute(sql: """
+        CREATE TABLE source_file (
+          id INTEGER PRIMARY KEY,
+          path TEXT NOT NULL,
+          sha256 TEXT NOT NULL,
+          format TEXT NOT NULL,              -- csv | xml
+          kind TEXT,                         -- procedures | events | mixed (xml)
+          encoding TEXT,                     -- utf-8 | windows-1252
+          export_date TEXT,                  -- XML exportDate
+          status TEXT NOT NULL,              -- loaded | refused
+          error TEXT,                        -- why a refused file was refused
+          rows_read INTEGER NOT NULL DEFAULT 0,
+          rows_accepted INTEGER NOT NULL DEFAULT 0,
+          rows_rejected INTEGER NOT NULL DEFAULT 0,
+          records_replaced INTEGER NOT NULL DEFAULT 0,
+          ingested_at TEXT NOT NULL
+        ) STRICT;
+        CREATE UNIQUE INDEX source_file_loaded_hash ON source_file(sha256) WHERE status = 'loaded';
+
+        CREATE TABLE patient (
+          nhs_number TEXT PRIMARY KEY
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE procedure (
+          procedure_id TEXT PRIMARY KEY,
+          nhs_number TEXT NOT NULL,
+          local_patient_id TEXT,
+          sex TEXT NOT NULL,                 -- male | female | unknown
+          date_of_birth TEXT,
+          procedure_date TEXT NOT NULL,
+          side TEXT NOT NULL,                -- L | R
+          procedure_type TEXT NOT NULL,      -- total_hip | resurfacing | revision
+          bearing TEXT NOT NULL,             -- MoM | MoP | CoC | CoP | CoM | MoC | unknown
+          head_diameter_mm REAL,
+          femoral_component TEXT,
+          acetabular_component TEXT,
+          stem_component TEXT,
+          manufacturer TEXT,
+          opcs_code TEXT,
+          trust_code TEXT,
+          site_code TEXT,
+          consultant_code TEXT,
+          is_mom INTEGER NOT NULL,
+          is_asr INTEGER NOT NULL,
+          content_hash TEXT NOT NULL,
+          source_file_id INTEGER NOT NULL REFERENCES source_file(id),
+          source_line INTEGER,
+          source_location TEXT
+        ) STRICT;
+
+        CREATE TABLE event (
+          event_id TEXT PRIMARY KEY,
+          nhs_number TEXT NOT NULL,
+          event_date TEXT NOT NULL,
+          event_type TEXT NOT NULL,
+          side TEXT,                         -- L | R | B; NULL when blank
+          symptomatic INTEGER,               -- reviews only
+          oxford_hip_score INTEGER,          -- reviews only
+          cobalt REAL,                       -- as given (ion events only)
+          chromium REAL,
+          ion_unit TEXT,
+          cobalt_ug_l REAL,                  -- converted to µg/L
+          chromium_ug_l REAL,
+          sample_type TEXT,
+          imaging_finding TEXT,
+          note TEXT,
+          content_hash TEXT NOT NULL,
+          source_file_id INTEGER NOT NULL REFERENCES source_file(id),
+          source_line INTEGER,
+          source_location TEXT
+        ) STRICT;
+
+        CREATE TABLE reject (
+          id INTEGER PRIMARY KEY,
+          source_file_id INTEGER NOT NULL REFERENCES source_file(id),
+          line INTEGER,
+          location TEXT,                     -- XML element path
+          record_kind TEXT,                  -- procedure | event | NULL when unknown
+          record_id TEXT,
+          field TEXT,
+          reason_code TEXT NOT NULL,
+          reason TEXT NOT NULL,
+          raw TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX reject_source ON reject(source_file_id);
+
+        CREATE TABLE replacement (
+          id INTEGER PRIMARY KEY,
+          record_kind TEXT NOT NULL,
+          record_id TEXT NOT NULL,
+          old_source_file_id INTEGER NOT NULL,
+          old_line INTEGER,
+          new_source_file_id INTEGER NOT NULL,
+          new_line INTEGER,
+          identical INTEGER NOT NULL
+        ) STRICT;
+
+        -- Ingest-time warnings have check_run_id NULL and name their record;
+        -- check-time warnings belong to a run.
+        CREATE TABLE warning (
+          id INTEGER PRIMARY KEY,
+          check_run_id INTEGER REFERENCES check_run(id),
+          source_file_id INTEGER,
+          line INTEGER,
+          record_kind TEXT,
+          record_id TEXT,
+          nhs_number TEXT,
+          code TEXT NOT NULL,
+          detail TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX warning_run ON warning(check_run_id);
+        CREATE INDEX warning_record ON warning(record_kind, record_id);
+
+        CREATE INDEX procedure_patient ON procedure(nhs_number, procedure_date);
+        CREATE INDEX event_patient ON event(nhs_number, event_date);
+        """)
+    }
+    m.registerMigration("v1: check runs and findings") { db in
+      try db.execute(sql: """
+        CREATE TABLE check_run (
+          id INTEGER PRIMARY KEY,
+          as_of TEXT NOT NULL,
+          pack_name TEXT NOT NULL,
+          pack_json TEXT NOT NULL,           -- every parameter with its source and verified flag
+          local_protocol INTEGER NOT NULL,   -- a profile overrode a parameter
+          software_version TEXT NOT NULL,
+          started_at TEXT NOT NULL,
+          finished_at TEXT NOT NULL,
+          duration_seconds REAL NOT NULL,
+          patients_mom INTEGER NOT NULL,
+          implants_mom INTEGER NOT NULL,
+          patients_in_surveillance INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE TABLE run_patient (
+          check_run_id INTEGER NOT NULL REFERENCES check_run(id),
+          nhs_number TEXT NOT NULL,
+          status TEXT NOT NULL,
+          status_date TEXT,
+          groups TEXT NOT NULL,
+          next_review_due TEXT,
+          next_ions_due TEXT,
+          last_review TEXT,
+          last_ion_test TEXT,
+          last_cobalt_ug_l REAL,
+          last_chromium_ug_l REAL,
+          open_findings TEXT NOT NULL,
+          clinical_flags TEXT NOT NULL,
+          PRIMARY KEY (check_run_id, nhs_number)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE run_implant (
+          check_run_id INTEGER NOT NULL REFERENCES check_run(id),
+          procedure_id TEXT NOT NULL,
+          nhs_number TEXT NOT NULL,
+          side TEXT NOT NULL,
+          procedure_date TEXT NOT NULL,
+          procedure_type TEXT NOT NULL,
+          head_diameter_mm REAL,
+          sex TEXT NOT NULL,
+          surveillance_group TEXT,           -- NULL when not active
+          active INTEGER NOT NULL,
+          ended_by TEXT,                     -- the revision's procedure_id
+          status TEXT NOT NULL,              -- the patient's status
+          last_review TEXT,
+          last_ion_test TEXT,
+          last_cobalt_ug_l REAL,
+          last_chromium_ug_l REAL,
+          last_imaging TEXT,
+          last_imaging_finding TEXT,
+          compliant INTEGER NOT NULL,
+          trust_code TEXT,
+          site_code TEXT,
+          consultant_code TEXT,
+          PRIMARY KEY (check_run_id, procedure_id)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE finding (
+          id INTEGER PRIMARY KEY,
+          check_run_id INTEGER NOT NULL REFERENCES check_run(id),
+          nhs_number TEXT NOT NULL,
+          finding TEXT NOT NULL,
+          procedure_id TEXT NOT NULL,
+          side TEXT NOT NULL,
+          surveillance_group TEXT NOT NULL,
+          due_date TEXT NOT NULL,
+          days_overdue INTEGER NOT NULL,
+          last_done TEXT,
+          trust_code TEXT,
+          site_code TEXT,
+          consultant_code TEXT,
+          detail TEXT NOT NULL,
+          evidence TEXT NOT NULL             -- JSON: the events considered and the arithmetic
+        ) STRICT;
+        CREATE INDEX finding_run ON finding(check_run_id);
+
+        CREATE TABLE clinical_flag (
+          id INTEGER PRIMARY KEY,
+          check_run_id INTEGER NOT NULL REFERENCES check_run(id),
+          nhs_number TEXT NOT NULL,
+          flag TEXT NOT NULL,
+          procedure_id TEXT,
+          detail TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX clinical_flag_run ON clinical_flag(check_run_id);
+        """)
+    }
+    return m
+  }
+}

@@ -1,0 +1,4 @@
+import MoMAuditCommands
+
+// A thin shell: everything lives in MoMAuditCommands and MoMAuditKit.
+Entry.momaudit()

@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+@testable import MoMAuditKit
+
+/// The hand-computed scenarios of Tests/Scenarios (see its README): each
+/// folder's expected findings, statuses, flags and warnings were worked out
+/// from surveillance-rules.md by hand, not produced by this code.
+@Suite("Spec scenarios")
+struct ScenarioTests {
+  static let names: [String] = {
+    let all = (try? FileManager.default.contentsOfDirectory(atPath: Paths.scenarios.path)) ?? []
+    return all.filter { FileManager.default.fileExists(atPath: Paths.scenarios.appendingPathComponent($0).appendingPathComponent("as-of").path) }.sorted()
+  }()
+
+  static func read(_ scenario: String, _ file: String) -> String? {
+    try? String(contentsOf: Paths.scenarios.appendingPathComponent(scenario).appendingPathComponent(file), encoding: .utf8)
+  }
+
+  static func inputs(_ scenario: String) -> [String] {
+    ["procedures.csv", "events.csv"].map { Paths.scenarios.appendingPathComponent(scenario).appendingPathComponent($0).path }
+      .filter { FileManager.default.fileExists(atPath: $0) }
+  }
+
+  @Test("the scenario list is not empty") func found() { #expect(Self.names.count >= 20) }
+
+  @Test("findings match the hand-computed list", arguments: names)
+  func findings(_ scenario: String) throws {
+    let asOf = Self.read(scenario, "as-of")!.trimmingCharacters(in: .whitespacesAndNewlines)
+    let model = try audit(Self.inputs(scenario), asOf: asOf)
+    #expect(model.rejects.isEmpty, "\(model.rejects.map(\.reason))")
+    let expected = parseCSV(Self.read(scenario, "expected-findings.csv")!).dropFirst().map { $0 }
+    let actual = model.findings.map {
+      [$0.nhsNumber, $0.finding, $0.procedureId, $0.side, $0.group, $0.dueDate, String($0.daysOverdue), $0.lastDone ?? ""]
+    }
+    #expect(actual == expected)
+  }
+
+  @Test("patient statuses and groups match", arguments: names)
+  func patients(_ scenario: String) throws {
+    guard let text = Self.read(scenario, "expected-patients.csv") else { return }
+    let asOf = Self.read(scenario, "as-of")!.trimmingCharacters(in: .whitespacesAndNewlines)
+    let model = try audit(Self.inputs(scenario), asOf: asOf)
+    let expected = parseCSV(text).dropFirst().map { [$0[0], $0[1], Set($0[2].split(separator: ";")).sorted().joined(separator: ";")] }
+      .sorted { $0[0] < $1[0] }
+    let actual = model.patients.map { [$0.nhsNumber, $0.status, Set($0.groups.split(separator: ";")).sorted().joined(separator: ";")] }
+    #expect(actual == expected)
+  }
+
+  @Test("clinical flags match", arguments: names)
+  func flags(_ scenario: String) throws {
+    guard let text = Self.read(scenario, "expected-flags.csv") else { return }
+    let asOf = Self.read(scenario, "as-of")!.trimmingCharacters(in: .whitespacesAndNewlines)
+    let model = try audit(Self.inputs(scenario), asOf: asOf)
+    let expected = Set(parseCSV(text).dropFirst().map { "\($0[0]) \($0[1])" })
+    let actual = Set(model.flags.map { "\($0.nhsNumber) \($0.flag)" })
+    #expect(actual == expected)
+  }
+
+  @Test("warnings of the listed codes match", arguments: names)
+  func warnings(_ scenario: String) throws {
+    guard let text = Self.read(scenario, "expected-warnings.csv") else { return }
+    let asOf = Self.read(scenario, "as-of")!.trimmingCharacters(in: .whitespacesAndNewlines)
+    let model = try audit(Self.inputs(scenario), asOf: asOf)
+    let rows = parseCSV(text).dropFirst()
+    let codes = Set(rows.map { $0[0] })
+    let expected = Set(rows.map { "\($0[0]) \($0[1])" })
+    let actual = Set(model.warnings.filter { codes.contains($0.code) }.map { "\($0.code) \($0.nhsNumber ?? "")" })
+    #expect(actual == expected)
+  }
+
+  @Test("the same export as XML gives identical findings", arguments: names.filter { read($0, "export.xml") != nil })
+  func xmlTwin(_ scenario: String) throws {
+    let asOf = Self.read(scenario, "as-of")!.trimmingCharacters(in: .whitespacesAndNewlines)
+    let fromCSV = try audit(Self.inputs(scenario), asOf: asOf)
+    let xml = Paths.scenarios.appendingPathComponent(scenario).appendingPathComponent("export.xml").path
+    let fromXML = try audit([xml], asOf: asOf)
+    #expect(fromXML.rejects.isEmpty, "\(fromXML.rejects.map(\.reason))")
+    #expect(!fromCSV.findings.isEmpty)
+    let strip = { (m: ReportModel) in m.findings.map { "\($0.nhsNumber) \($0.finding) \($0.procedureId) \($0.dueDate) \($0.daysOverdue) \($0.lastDone ?? "") \($0.detail)" } }
+    #expect(strip(fromXML) == strip(fromCSV))
+    #expect(fromXML.patients == fromCSV.patients)
+  }
+}
