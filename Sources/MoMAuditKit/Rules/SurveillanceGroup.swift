@@ -33,27 +33,31 @@ package enum SurveillanceGroup: String, CaseIterable, Sendable, Comparable {
     }
   }
 
-  /// Classifies an active MoM implant; returns the data-quality warnings the
-  /// classification raises (unknown head or sex where it decides the group).
+  /// Classifies an active MoM implant; returns the data-quality warnings:
+  /// `HEAD_SIZE_UNKNOWN` whenever the head size is blank (§6 lists it as a
+  /// warning in its own right; where it decides the group the stricter group
+  /// is used), `SEX_UNKNOWN` where the sex decides the group (a resurfacing
+  /// that would be low risk in a male).
   package static func classify(_ p: ProcedureRecord, pack: RulePack) -> (SurveillanceGroup, [String]) {
-    if p.isASR { return (.asr, []) }
+    let headWarning = p.headDiameterMm == nil ? ["HEAD_SIZE_UNKNOWN"] : []
+    if p.isASR { return (.asr, headWarning) }
     let largeHead = pack[.largeHeadMinimumMm]
     switch p.procedureType {
     case .totalHip, .revision:
-      guard let head = p.headDiameterMm else { return (.stemmedLargeHead, ["HEAD_SIZE_UNKNOWN"]) }
+      guard let head = p.headDiameterMm else { return (.stemmedLargeHead, headWarning) }
       return head >= largeHead ? (.stemmedLargeHead, []) : (.stemmedSmallHead, [])
     case .resurfacing:
       let maxHigh = pack[.resurfacingMaleHighRiskMaxHeadMm]
       switch p.sex {
       case .female:
-        return (.resurfacingHighRisk, [])
+        return (.resurfacingHighRisk, headWarning)
       case .male:
-        guard let head = p.headDiameterMm else { return (.resurfacingHighRisk, ["HEAD_SIZE_UNKNOWN"]) }
+        guard let head = p.headDiameterMm else { return (.resurfacingHighRisk, headWarning) }
         return head <= maxHigh ? (.resurfacingHighRisk, []) : (.resurfacingLowRisk, [])
       case .unknown:
         // Sex matters only when a male with this head would be low risk.
-        guard let head = p.headDiameterMm else { return (.resurfacingHighRisk, ["SEX_UNKNOWN", "HEAD_SIZE_UNKNOWN"]) }
-        return head <= maxHigh ? (.resurfacingHighRisk, []) : (.resurfacingHighRisk, ["SEX_UNKNOWN"])
+        guard let head = p.headDiameterMm else { return (.resurfacingHighRisk, ["SEX_UNKNOWN"] + headWarning) }
+        return (.resurfacingHighRisk, head <= maxHigh ? [] : ["SEX_UNKNOWN"])
       }
     }
   }
