@@ -22,8 +22,20 @@ struct ReportCommand: StageCommand {
   @Option(help: ArgumentHelp("The check run to report (default: the latest).", valueName: "id"))
   var run: Int64?
 
+  @OptionGroup var report: ReportOptionsGroup
+
   func execute(db: DatabaseQueue, logger: Logger) throws -> Int32 {
-    try Reporter(db: db, logger: logger).write(to: out, runId: run, databaseName: common.db)
+    try Reporter(db: db, logger: logger).write(
+      to: out, runId: run, databaseName: common.db, pseudonymiser: try report.pseudonymiser())
     return 0
+  }
+}
+
+struct ReportOptionsGroup: ParsableArguments {
+  @Option(help: ArgumentHelp("Replace NHS numbers in submission.csv by HMAC-SHA256 pseudonyms with this key (mode 0600).", valueName: "keyfile"))
+  var pseudonymise: String?
+
+  func pseudonymiser() throws -> Pseudonymiser? {
+    try pseudonymise.map { try Pseudonymiser(keyFile: $0) }
   }
 }

@@ -17,6 +17,7 @@ struct RunCommand: StageCommand {
   @OptionGroup var common: CommonOptions
   @OptionGroup var check: CheckOptionsGroup
   @OptionGroup var ingest: IngestOptionsGroup
+  @OptionGroup var report: ReportOptionsGroup
 
   @Option(help: ArgumentHelp("The report folder; created when missing.", valueName: "dir"))
   var out: String
@@ -28,10 +29,12 @@ struct RunCommand: StageCommand {
   var inputs: [String]
 
   func execute(db: DatabaseQueue, logger: Logger) throws -> Int32 {
+    let pseudonymiser = try report.pseudonymiser()
     let outcomes = try Ingester(db: db, logger: logger, options: ingest.options(), progress: .forStandardError())
       .ingest(inputs: inputs)
     let summary = try check.runner(db: db, logger: logger, profilePath: ingest.profile).run()
-    try Reporter(db: db, logger: logger).write(to: out, runId: summary.runId, databaseName: common.db)
+    try Reporter(db: db, logger: logger).write(
+      to: out, runId: summary.runId, databaseName: common.db, pseudonymiser: pseudonymiser)
     let ingestCode = ingestExitCode(outcomes)
     if ingestCode != 0 { return ingestCode }
     return failOnFindings && summary.findings > 0 ? 1 : 0

@@ -18,7 +18,7 @@ package struct Reporter {
 
   /// Returns the run reported.
   @discardableResult
-  package func write(to folder: String, runId: Int64?, databaseName: String) throws -> Int64 {
+  package func write(to folder: String, runId: Int64?, databaseName: String, pseudonymiser: Pseudonymiser? = nil) throws -> Int64 {
     guard let model = try db.read({ try ReportModel.load($0, runId: runId) }) else {
       if let runId { throw AuditError.usage("no check run \(runId) in \(databaseName)") }
       throw AuditError.noCheckRun(db: databaseName)
@@ -27,7 +27,7 @@ package struct Reporter {
     let files: [(String, String)] = [
       ("findings.csv", CSVReports.findings(model)),
       ("patients.csv", CSVReports.patients(model)),
-      ("submission.csv", CSVReports.submission(model)),
+      ("submission.csv", CSVReports.submission(model, pseudonym: pseudonymiser.map { p in { p.pseudonym($0) } })),
       ("rejects.csv", CSVReports.rejects(model)),
       ("warnings.csv", CSVReports.warnings(model)),
       ("summary.json", Self.summaryJSON(model)),

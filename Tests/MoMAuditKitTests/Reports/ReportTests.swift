@@ -122,3 +122,33 @@ struct ReportTests {
     #expect(html.contains("Findings compared with run \(second.runId - 1)"))
   }
 }
+
+@Suite("Pseudonymisation")
+struct PseudonymisationTests {
+  @Test("HMAC-SHA256 pseudonym: RFC 4231 test case 2 and stability per key")
+  func hmac() {
+    // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
+    let p = Pseudonymiser(keyBytes: Array("Jefe".utf8))
+    #expect(p.pseudonym("what do ya want for nothing?") == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    let k = Pseudonymiser(keyBytes: Array("0123456789abcdef".utf8))
+    #expect(k.pseudonym("9434765919") == k.pseudonym("9434765919"))
+    #expect(k.pseudonym("9434765919") != Pseudonymiser(keyBytes: Array("0123456789abcdeF".utf8)).pseudonym("9434765919"))
+  }
+
+  @Test("submission.csv carries pseudonyms, never the NHS number; a loose key file is refused")
+  func submission() throws {
+    let t = TempDir()
+    defer { t.cleanup() }
+    let key = t.write("key", "a-long-enough-secret-key")
+    chmod(key, 0o644)
+    #expect(throws: AuditError.self) { try Pseudonymiser(keyFile: key) }
+    chmod(key, 0o600)
+    let p = try Pseudonymiser(keyFile: key)
+    let m = try ReportTests.model()
+    let text = CSVReports.submission(m, pseudonym: p.pseudonym)
+    for n in Set(m.implants.map(\.nhsNumber)) {
+      #expect(!text.contains(n))
+      #expect(text.contains(p.pseudonym(n)))
+    }
+  }
+}
