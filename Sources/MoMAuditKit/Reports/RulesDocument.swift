@@ -39,7 +39,7 @@ package enum RulesDocument {
       Low-risk schedule: `low_risk_early_interval_months` while the reference date is before the operation +
       `low_risk_switch_after_months`, `low_risk_late_interval_months` from then on; an implant never reviewed
       counts from its operation, so it stays on the early interval. An unknown head size or sex puts the implant
-      in the stricter group. Every active implant with a blank head size gets a `HEAD_SIZE_UNKNOWN` warning; a
+      in the stricter group. Every MoM implant with a blank head size gets a `HEAD_SIZE_UNKNOWN` warning; a
       resurfacing whose unknown sex decides the group (head above the male cut-off, or unknown) gets `SEX_UNKNOWN`.
 
       ## Findings (§4)

@@ -94,6 +94,10 @@ package enum DataQuality {
       out.append(CheckWarning(code: "SEX_INCONSISTENT", nhsNumber: nhs, recordKind: nil, recordId: nil,
         detail: "procedure rows give different sexes; each implant uses its own row's sex"))
     }
+    for implant in c.implants where !implant.active && implant.procedure.headDiameterMm == nil {
+      out.append(CheckWarning(code: "HEAD_SIZE_UNKNOWN", nhsNumber: nhs, recordKind: .procedure, recordId: implant.id,
+        detail: "head size unknown (implant revised, not under surveillance)"))
+    }
     for implant in c.implants where implant.active {
       for code in implant.warnings {
         let what = code == "HEAD_SIZE_UNKNOWN" ? "head size unknown" : "sex unknown"
