@@ -154,6 +154,11 @@ package struct Ingester {
       return outcome
     } catch IngestError.fileRefused(_, let reason) {
       try db.write { db in
+        // The same file refused again for the same reason changes nothing.
+        let known = try Bool.fetchOne(
+          db, sql: "SELECT 1 FROM source_file WHERE sha256 = ? AND path = ? AND status = 'refused' AND error = ?",
+          arguments: [scan.sha256, path, reason])
+        if known == true { return }
         try db.execute(
           sql: """
             INSERT INTO source_file (path, sha256, format, status, error, ingested_at)

@@ -35,7 +35,9 @@ package struct XMLExportReader {
   /// Calls `body` for each row; returns the export date.
   @discardableResult
   package func forEachRow(_ body: (RawRow) throws -> Void) throws -> LocalDate? {
-    let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
+    // BIG_LINES: element line numbers past 65,535 stay exact.
+    let options = Int32(
+      XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue | XML_PARSE_BIG_LINES.rawValue)
     let encodingName = encoding == .utf8 ? "UTF-8" : "WINDOWS-1252"
     guard let reader = xmlReaderForFile(path, encodingName, options) else {
       throw Refusal(reason: "cannot open the document")
@@ -85,7 +87,8 @@ package struct XMLExportReader {
         let ns = Self.string(xmlTextReaderConstNamespaceUri(reader))
         let inNS = ns == Self.namespace
         let isEmpty = xmlTextReaderIsEmptyElement(reader) == 1
-        let line = Int(xmlTextReaderGetParserLineNumber(reader))
+        // The element's own start-tag line (the parser's position has read ahead).
+        let line = xmlTextReaderCurrentNode(reader).map { Int(xmlGetLineNo($0)) } ?? Int(xmlTextReaderGetParserLineNumber(reader))
         var frame = Frame.ignored
         switch stack.last {
         case nil:

@@ -118,8 +118,8 @@ package enum NumberValue {
         return nil
       }
     }
-    guard sawDigitsBefore, !sawDot || digitsAfter > 0 else { return nil }
-    return Double(text)
+    guard sawDigitsBefore, !sawDot || digitsAfter > 0, let d = Double(text), d.isFinite else { return nil }
+    return d
   }
 
   /// A whole number: `40`, `40.0`, `+40`.

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import MoMAuditKit
 
 /// registry-export.md, "CSV dialect" and "text", through the ingest stage:
@@ -11,24 +12,31 @@ struct CSVFileTests {
   typealias R = IX.Reject
 
   /// The outcome's and the stored counts agree, and read = accepted + rejected.
-  static func expectBalanced(_ db: DatabaseQueue, _ o: FileOutcome, read: Int, accepted: Int, rejected: Int,
-                             sourceLocation: SourceLocation = #_sourceLocation) throws {
+  static func expectBalanced(
+    _ db: DatabaseQueue, _ o: FileOutcome, read: Int, accepted: Int, rejected: Int,
+    sourceLocation: SourceLocation = #_sourceLocation
+  ) throws {
     #expect(o.status == .loaded, sourceLocation: sourceLocation)
-    #expect([o.rowsRead, o.rowsAccepted, o.rowsRejected] == [read, accepted, rejected], sourceLocation: sourceLocation)
+    #expect(
+      [o.rowsRead, o.rowsAccepted, o.rowsRejected] as [Int] == [read, accepted, rejected],
+      sourceLocation: sourceLocation)
     #expect(o.rowsRead == o.rowsAccepted + o.rowsRejected, sourceLocation: sourceLocation)
     let stored = try #require(
-      try IX.row(db, "SELECT rows_read, rows_accepted, rows_rejected FROM source_file WHERE status = 'loaded' ORDER BY id DESC"),
+      try IX.row(
+        db, "SELECT rows_read, rows_accepted, rows_rejected FROM source_file WHERE status = 'loaded' ORDER BY id DESC"),
       sourceLocation: sourceLocation)
     #expect([stored[0], stored[1], stored[2]] as [Int] == [read, accepted, rejected], sourceLocation: sourceLocation)
     #expect(try IX.count(db, "reject") == rejected, sourceLocation: sourceLocation)
   }
 
   /// A refused file: nothing loaded, the refusal recorded with its reason.
-  static func expectRefused(_ db: DatabaseQueue, _ o: FileOutcome, _ reason: String,
-                            sourceLocation: SourceLocation = #_sourceLocation) throws {
+  static func expectRefused(
+    _ db: DatabaseQueue, _ o: FileOutcome, _ reason: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+  ) throws {
     #expect(o.status == .refused, sourceLocation: sourceLocation)
     #expect(o.reason == reason, sourceLocation: sourceLocation)
-    #expect([o.rowsRead, o.rowsAccepted, o.rowsRejected] == [0, 0, 0], sourceLocation: sourceLocation)
+    #expect([o.rowsRead, o.rowsAccepted, o.rowsRejected] as [Int] == [0, 0, 0], sourceLocation: sourceLocation)
     #expect(try IX.recordCount(db) == 0, sourceLocation: sourceLocation)
     #expect(
       try IX.strings(db, "SELECT status || ': ' || error FROM source_file") == ["refused: \(reason)"],
@@ -39,14 +47,15 @@ struct CSVFileTests {
 
   @Test("rejects name the physical line, counting the lines inside quoted fields and empty lines")
   func lineNumbers() throws {
-    let text = [
-      IX.procHeader + ",manufacturer",
-      IX.proc("P1") + ",\"DePuy\nInternational\nLtd\"",  // lines 2–4
-      IX.proc("P2", date: "31/02/2020") + ",x",  // line 5
-      "",  // line 6
-      IX.proc("P3", side: "B") + ",\"a\r\nb\"",  // lines 7–8
-      IX.proc("P4") + ",y",  // line 9
-    ].joined(separator: "\n") + "\n"
+    let text =
+      [
+        IX.procHeader + ",manufacturer",
+        IX.proc("P1") + ",\"DePuy\nInternational\nLtd\"",  // lines 2–4
+        IX.proc("P2", date: "31/02/2020") + ",x",  // line 5
+        "",  // line 6
+        IX.proc("P3", side: "B") + ",\"a\r\nb\"",  // lines 7–8
+        IX.proc("P4") + ",y",  // line 9
+      ].joined(separator: "\n") + "\n"
     let (db, o) = try IX.load("p.csv", text)
     try Self.expectBalanced(db, o, read: 4, accepted: 2, rejected: 2)
     let rejects = try IX.rejects(db)
@@ -59,11 +68,17 @@ struct CSVFileTests {
           raw: IX.proc("P2", date: "31/02/2020") + ",x"))
     #expect(rejects[1].reason == "side: unknown code \"B\"")
     #expect(rejects[1].raw == IX.proc("P3", side: "B") + ",\"a\r\nb\"")
-    #expect(try IX.strings(db, "SELECT manufacturer FROM procedure ORDER BY procedure_id") == ["DePuy\nInternational\nLtd", "y"])
-    #expect(try IX.strings(db, "SELECT procedure_id || '@' || source_line FROM procedure ORDER BY 1") == ["P1@2", "P4@9"])
+    #expect(
+      try IX.strings(db, "SELECT manufacturer FROM procedure ORDER BY procedure_id") == [
+        "DePuy\nInternational\nLtd", "y",
+      ])
+    #expect(
+      try IX.strings(db, "SELECT procedure_id || '@' || source_line FROM procedure ORDER BY 1") == ["P1@2", "P4@9"])
   }
 
-  @Test("LF, CRLF, lone CR and mixed line ends load the same rows on the same lines", arguments: ["\n", "\r\n", "\r", "mixed"])
+  @Test(
+    "LF, CRLF, lone CR and mixed line ends load the same rows on the same lines",
+    arguments: ["\n", "\r\n", "\r", "mixed"])
   func lineEnds(_ end: String) throws {
     let rows = [IX.procHeader, IX.proc("P1"), IX.proc("P2", date: "x"), IX.proc("P3")]
     let ends = end == "mixed" ? ["\r\n", "\r", "\n", "\r"] : Array(repeating: end, count: 4)
@@ -71,7 +86,8 @@ struct CSVFileTests {
     let (db, o) = try IX.load("p.csv", text)
     try Self.expectBalanced(db, o, read: 3, accepted: 2, rejected: 1)
     #expect(try IX.rejects(db).map(\.line) == [3])
-    #expect(try IX.strings(db, "SELECT procedure_id || '@' || source_line FROM procedure ORDER BY 1") == ["P1@2", "P3@4"])
+    #expect(
+      try IX.strings(db, "SELECT procedure_id || '@' || source_line FROM procedure ORDER BY 1") == ["P1@2", "P3@4"])
   }
 
   // MARK: malformed rows
@@ -94,7 +110,8 @@ struct CSVFileTests {
   @Test("text after a closing quote rejects only that row; the next line loads")
   func textAfterQuote() throws {
     let bad = "\"P2\"x,9990100004,2006-05-02,L,resurfacing,MoM"
-    let (db, o) = try IX.load("p.csv", IX.lines(IX.procHeader, [IX.proc("P1"), bad, "\"P3\"," + String(IX.proc("").dropFirst())]))
+    let (db, o) = try IX.load(
+      "p.csv", IX.lines(IX.procHeader, [IX.proc("P1"), bad, "\"P3\"," + String(IX.proc("").dropFirst())]))
     try Self.expectBalanced(db, o, read: 3, accepted: 2, rejected: 1)
     #expect(
       try IX.rejects(db)
@@ -117,7 +134,8 @@ struct CSVFileTests {
 
   @Test("empty lines are skipped and not counted; a line of spaces or of commas is a rejected row")
   func blankLines() throws {
-    let text = [IX.procHeader, IX.proc("P1"), "", "   ", ",,,,,", "", "\t", IX.proc("P2"), "", ""].joined(separator: "\n")
+    let text = [IX.procHeader, IX.proc("P1"), "", "   ", ",,,,,", "", "\t", IX.proc("P2"), "", ""].joined(
+      separator: "\n")
     let (db, o) = try IX.load("p.csv", text)
     try Self.expectBalanced(db, o, read: 5, accepted: 2, rejected: 3)
     #expect(
@@ -135,17 +153,23 @@ struct CSVFileTests {
         ])
   }
 
-  @Test("a row with the wrong number of fields is rejected", arguments: [
-    ("P9,9434765919,2006-05-02", "row has 3 fields, the header has 6"),
-    (IX.proc("P9") + ",extra", "row has 7 fields, the header has 6"),
-    ("P9", "row has 1 field, the header has 6"),
-  ])
+  @Test(
+    "a row with the wrong number of fields is rejected",
+    arguments: [
+      ("P9,9434765919,2006-05-02", "row has 3 fields, the header has 6"),
+      (IX.proc("P9") + ",extra", "row has 7 fields, the header has 6"),
+      ("P9", "row has 1 field, the header has 6"),
+    ])
   func fieldCount(_ row: String, _ reason: String) throws {
     let (db, o) = try IX.load("p.csv", IX.lines(IX.procHeader, [row, IX.proc("P1")]))
     try Self.expectBalanced(db, o, read: 2, accepted: 1, rejected: 1)
     #expect(
       try IX.rejects(db)
-        == [R(line: 2, location: nil, kind: "procedure", recordId: nil, field: nil, code: "FIELD_COUNT", reason: reason, raw: row)])
+        == [
+          R(
+            line: 2, location: nil, kind: "procedure", recordId: nil, field: nil, code: "FIELD_COUNT", reason: reason,
+            raw: row)
+        ])
   }
 
   // MARK: headers
@@ -168,11 +192,18 @@ struct CSVFileTests {
     "a header with both or neither id column, or without a required column, refuses the file",
     arguments: [
       (IX.procHeader + ",event_id", "the header has both procedure_id and event_id; a file holds procedures or events"),
-      (IX.evHeader + ",Procedure_ID", "the header has both procedure_id and event_id; a file holds procedures or events"),
-      ("nhs_number,procedure_date,side,procedure_type,bearing",
-       "the header has neither procedure_id nor event_id, so the file is neither procedures nor events"),
-      ("procedure id,nhs_number,procedure_date,side,procedure_type,bearing",
-       "the header has neither procedure_id nor event_id, so the file is neither procedures nor events"),
+      (
+        IX.evHeader + ",Procedure_ID",
+        "the header has both procedure_id and event_id; a file holds procedures or events"
+      ),
+      (
+        "nhs_number,procedure_date,side,procedure_type,bearing",
+        "the header has neither procedure_id nor event_id, so the file is neither procedures nor events"
+      ),
+      (
+        "procedure id,nhs_number,procedure_date,side,procedure_type,bearing",
+        "the header has neither procedure_id nor event_id, so the file is neither procedures nor events"
+      ),
       ("procedure_id,nhs_number,procedure_date,side,procedure_type", "missing required column bearing"),
       ("procedure_id,nhs_number,procedure_date,procedure_type", "missing required columns side, bearing"),
       ("procedure_id,side,procedure_type,bearing,procedure_date", "missing required column nhs_number"),
@@ -220,8 +251,10 @@ struct CSVFileTests {
 
   @Test("values and header names are trimmed of tabs, spaces and no-break spaces, and codes case-folded")
   func trimming() throws {
-    let header = "\u{00A0}procedure_id\t,\tnhs_number , procedure_date,side\u{00A0},PROCEDURE_TYPE,Bearing,femoral_component"
-    let row = "\u{00A0}P1\t,\t943 476 5919\u{00A0},\u{00A0}2006-05-02 ,\tl\u{00A0},\u{2003}Thr ,\u{00A0}METAL-ON-METAL\t,\"  ASR XL \u{00A0}\""
+    let header =
+      "\u{00A0}procedure_id\t,\tnhs_number , procedure_date,side\u{00A0},PROCEDURE_TYPE,Bearing,femoral_component"
+    let row =
+      "\u{00A0}P1\t,\t943 476 5919\u{00A0},\u{00A0}2006-05-02 ,\tl\u{00A0},\u{2003}Thr ,\u{00A0}METAL-ON-METAL\t,\"  ASR XL \u{00A0}\""
     let (db, o) = try IX.load("p.csv", IX.lines(header, [row]))
     try Self.expectBalanced(db, o, read: 1, accepted: 1, rejected: 0)
     let r = try #require(try IX.row(db, "SELECT * FROM procedure"))
@@ -272,7 +305,8 @@ struct CSVFileTests {
 
   static let cp1252Refusal = "the file is neither valid UTF-8 nor Windows-1252 (it has bytes undefined in Windows-1252)"
 
-  @Test("bytes undefined in Windows-1252 refuse a file that is not UTF-8", arguments: [UInt8(0x81), 0x8D, 0x8F, 0x90, 0x9D])
+  @Test(
+    "bytes undefined in Windows-1252 refuse a file that is not UTF-8", arguments: [UInt8(0x81), 0x8D, 0x8F, 0x90, 0x9D])
   func cp1252Undefined(_ byte: UInt8) throws {
     let (db, o) = try IX.load("p.csv", bytes: Self.utf8Row + [0x43, 0x61, 0x66, 0xE9, byte, 0x0A])
     try Self.expectRefused(db, o, Self.cp1252Refusal)
@@ -295,7 +329,9 @@ struct CSVFileTests {
     var bytes: [UInt8] = []
     let le = form.hasPrefix("LE")
     if form.hasSuffix("BOM") { bytes += le ? [0xFF, 0xFE] : [0xFE, 0xFF] }
-    for unit in text.utf16 { bytes += le ? [UInt8(unit & 0xFF), UInt8(unit >> 8)] : [UInt8(unit >> 8), UInt8(unit & 0xFF)] }
+    for unit in text.utf16 {
+      bytes += le ? [UInt8(unit & 0xFF), UInt8(unit >> 8)] : [UInt8(unit >> 8), UInt8(unit & 0xFF)]
+    }
     let (db, o) = try IX.load("p.csv", bytes: bytes)
     try Self.expectRefused(db, o, "the file is UTF-16, which is not supported; save it as UTF-8")
   }
@@ -335,7 +371,9 @@ struct CSVFileTests {
     #expect(rejects.map(\.code) == ["FIELD_TOO_LONG", "FIELD_TOO_LONG", "FIELD_TOO_LONG"])
     #expect(rejects[0].reason == "comments: longer than 65536 bytes")
     #expect(rejects[1].reason == "manufacturer: longer than 65536 bytes")
-    let lengths = try db.read { try Int.fetchAll($0, sql: "SELECT length(CAST(manufacturer AS BLOB)) FROM procedure ORDER BY procedure_id") }
+    let lengths = try db.read {
+      try Int.fetchAll($0, sql: "SELECT length(CAST(manufacturer AS BLOB)) FROM procedure ORDER BY procedure_id")
+    }
     #expect(lengths == [65_536, 65_536])
   }
 

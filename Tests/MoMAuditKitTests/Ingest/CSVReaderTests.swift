@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MoMAuditKit
 
 /// registry-export.md, "CSV dialect", at the reader: records, fields, the
@@ -135,11 +136,14 @@ struct CSVReaderTests {
   @Test("Windows-1252 bytes decode to their characters")
   func cp1252() throws {
     // 0xE9 é, 0x80 €, 0x92 ’, 0xB5 µ
-    let recs = try CSVReader.records(in: Array("caf".utf8) + [0xE9, 0x2C, 0x80, 0x92, 0xB5] + Array("g/L\n".utf8), encoding: .windows1252)
+    let recs = try CSVReader.records(
+      in: Array("caf".utf8) + [0xE9, 0x2C, 0x80, 0x92, 0xB5] + Array("g/L\n".utf8), encoding: .windows1252)
     #expect(recs.map(\.fields) == [["café", "€’µg/L"]])
   }
 
-  @Test("a NUL marks the row, naming its column", arguments: [("a,b\u{0}c,d\n", 1), ("\u{0},b\n", 0), ("a,\"x\u{0}\",d\n", 1)])
+  @Test(
+    "a NUL marks the row, naming its column",
+    arguments: [("a,b\u{0}c,d\n", 1), ("\u{0},b\n", 0), ("a,\"x\u{0}\",d\n", 1)])
   func nul(_ text: String, _ column: Int) throws {
     let recs = try Self.read(text + "e,f\n")
     #expect(recs[0].problem == CSVRowProblem(kind: .nulCharacter, column: column))
@@ -175,9 +179,11 @@ struct CSVReaderTests {
     let padded = " " + String(repeating: "x", count: Self.limit - 1) + " "
     #expect(try Self.read("a,\(padded)\n")[0].problem?.kind == .fieldTooLong)
     // Windows-1252 0xE9 is one byte in the file, two after decoding
-    let cpOK = try CSVReader.records(in: [0x61, 0x2C] + [UInt8](repeating: 0xE9, count: 32_768) + [0x0A], encoding: .windows1252)
+    let cpOK = try CSVReader.records(
+      in: [0x61, 0x2C] + [UInt8](repeating: 0xE9, count: 32_768) + [0x0A], encoding: .windows1252)
     #expect(cpOK[0].problem == nil)
-    let cpOver = try CSVReader.records(in: [0x61, 0x2C] + [UInt8](repeating: 0xE9, count: 32_769) + [0x0A], encoding: .windows1252)
+    let cpOver = try CSVReader.records(
+      in: [0x61, 0x2C] + [UInt8](repeating: 0xE9, count: 32_769) + [0x0A], encoding: .windows1252)
     #expect(cpOver[0].problem == CSVRowProblem(kind: .fieldTooLong, column: 1))
     // 0x80 (€) is three bytes after decoding
     let euro = try CSVReader.records(in: [UInt8](repeating: 0x80, count: 21_846) + [0x0A], encoding: .windows1252)

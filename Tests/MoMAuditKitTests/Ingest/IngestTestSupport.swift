@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+
 @testable import MoMAuditKit
 
 /// Helpers shared by the reader and value-rule tests (Ingest/ and Model/).
@@ -14,8 +15,10 @@ enum IX {
   static let evHeader =
     "event_id,nhs_number,event_date,event_type,side,symptomatic,oxford_hip_score,cobalt,chromium,ion_unit,sample_type,imaging_finding,note"
 
-  static func proc(_ id: String, nhs: String = IX.nhs[0], date: String = "2006-05-02", side: String = "L",
-                   type: String = "resurfacing", bearing: String = "MoM") -> String {
+  static func proc(
+    _ id: String, nhs: String = IX.nhs[0], date: String = "2006-05-02", side: String = "L",
+    type: String = "resurfacing", bearing: String = "MoM"
+  ) -> String {
     "\(id),\(nhs),\(date),\(side),\(type),\(bearing)"
   }
 
@@ -87,19 +90,25 @@ enum IX {
 
   /// Writes the files into a fresh temporary folder, ingests them in order
   /// into a fresh in-memory database, removes the folder.
-  static func load(_ files: [(String, [UInt8])], options: IngestOptions = .init()) throws -> (DatabaseQueue, [FileOutcome]) {
+  static func load(_ files: [(String, [UInt8])], options: IngestOptions = .init()) throws -> (
+    DatabaseQueue, [FileOutcome]
+  ) {
     let dir = TempDir()
     defer { dir.cleanup() }
     let paths = files.map { dir.write($0.0, bytes: $0.1) }
     return try ingest(paths, options: options)
   }
 
-  static func load(_ name: String, _ text: String, options: IngestOptions = .init()) throws -> (DatabaseQueue, FileOutcome) {
+  static func load(_ name: String, _ text: String, options: IngestOptions = .init()) throws -> (
+    DatabaseQueue, FileOutcome
+  ) {
     let (db, outcomes) = try load([(name, Array(text.utf8))], options: options)
     return (db, outcomes[0])
   }
 
-  static func load(_ name: String, bytes: [UInt8], options: IngestOptions = .init()) throws -> (DatabaseQueue, FileOutcome) {
+  static func load(_ name: String, bytes: [UInt8], options: IngestOptions = .init()) throws -> (
+    DatabaseQueue, FileOutcome
+  ) {
     let (db, outcomes) = try load([(name, bytes)], options: options)
     return (db, outcomes[0])
   }
@@ -119,7 +128,8 @@ enum IX {
   static func rejects(_ db: DatabaseQueue) throws -> [Reject] {
     try db.read { db in
       try Row.fetchAll(
-        db, sql: "SELECT line, location, record_kind, record_id, field, reason_code, reason, raw FROM reject ORDER BY id"
+        db,
+        sql: "SELECT line, location, record_kind, record_id, field, reason_code, reason, raw FROM reject ORDER BY id"
       ).map {
         Reject(
           line: $0["line"], location: $0["location"], kind: $0["record_kind"], recordId: $0["record_id"],
@@ -148,8 +158,10 @@ enum IX {
         for r in try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1") { out.append("\(table) \(r)") }
       }
       for r in try Row.fetchAll(
-        db, sql: "SELECT id, sha256, status, rows_read, rows_accepted, rows_rejected, records_replaced FROM source_file ORDER BY id")
-      {
+        db,
+        sql:
+          "SELECT id, sha256, status, rows_read, rows_accepted, rows_rejected, records_replaced FROM source_file ORDER BY id"
+      ) {
         out.append("source_file \(r)")
       }
       return out

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MoMAuditKit
 
 /// registry-export.md, "Procedures" and "Events": a row becomes a record or is
@@ -84,7 +85,9 @@ struct RowValidatorTests {
 
   @Test("a procedure side is L or R only: B, both are unknown codes", arguments: ["B", "both", "X"])
   func procedureSide(_ text: String) {
-    #expect(IX.procedureProblem([.side: text]) == P(field: "side", code: "UNKNOWN_CODE", message: "side: unknown code \"\(text)\""))
+    #expect(
+      IX.procedureProblem([.side: text])
+        == P(field: "side", code: "UNKNOWN_CODE", message: "side: unknown code \"\(text)\""))
   }
 
   @Test(
@@ -98,7 +101,9 @@ struct RowValidatorTests {
         == P(field: field.name, code: "UNKNOWN_CODE", message: "\(field.name): unknown code \"\(text)\""))
   }
 
-  @Test("head diameter 20–80 mm inclusive, decimals allowed", arguments: [("20", 20.0), ("80", 80.0), ("46.5", 46.5), ("+36", 36.0), ("80.0", 80.0)])
+  @Test(
+    "head diameter 20–80 mm inclusive, decimals allowed",
+    arguments: [("20", 20.0), ("80", 80.0), ("46.5", 46.5), ("+36", 36.0), ("80.0", 80.0)])
   func headInRange(_ text: String, _ mm: Double) {
     #expect(IX.procedure([.headDiameterMm: text])?.headDiameterMm == mm)
   }
@@ -109,14 +114,18 @@ struct RowValidatorTests {
   func headOutOfRange(_ text: String) {
     #expect(
       IX.procedureProblem([.headDiameterMm: text])
-        == P(field: "head_diameter_mm", code: "OUT_OF_RANGE", message: "head_diameter_mm: \"\(text)\" is outside 20–80 mm"))
+        == P(
+          field: "head_diameter_mm", code: "OUT_OF_RANGE", message: "head_diameter_mm: \"\(text)\" is outside 20–80 mm")
+    )
   }
 
-  @Test("a head diameter that is not a number rejects the row", arguments: ["46mm", "4,6", "4.6e1", "46.", ".46", "NaN"])
+  @Test(
+    "a head diameter that is not a number rejects the row", arguments: ["46mm", "4,6", "4.6e1", "46.", ".46", "NaN"])
   func headNotANumber(_ text: String) {
     #expect(
       IX.procedureProblem([.headDiameterMm: text])
-        == P(field: "head_diameter_mm", code: "INVALID_NUMBER", message: "head_diameter_mm: \"\(text)\" is not a number"))
+        == P(
+          field: "head_diameter_mm", code: "INVALID_NUMBER", message: "head_diameter_mm: \"\(text)\" is not a number"))
   }
 
   @Test("a procedure on the export date is kept; one after it is rejected")
@@ -164,13 +173,15 @@ struct RowValidatorTests {
   func eventSideBlank() {
     #expect(IX.event([.side: ""])?.side == nil)
     #expect(IX.event([.side: nil]) != nil)
-    #expect(IX.eventProblem([.side: "X"]) == P(field: "side", code: "UNKNOWN_CODE", message: "side: unknown code \"X\""))
+    #expect(
+      IX.eventProblem([.side: "X"]) == P(field: "side", code: "UNKNOWN_CODE", message: "side: unknown code \"X\""))
   }
 
   @Test("a blank required event field rejects the row", arguments: [Field.eventId, .nhsNumber, .eventDate, .eventType])
   func eventRequired(_ field: Field) {
     #expect(
-      IX.eventProblem([field: ""]) == P(field: field.name, code: "MISSING_FIELD", message: "\(field.name): required value is blank"))
+      IX.eventProblem([field: ""])
+        == P(field: field.name, code: "MISSING_FIELD", message: "\(field.name): required value is blank"))
   }
 
   @Test("an unknown event type rejects the row")
@@ -198,7 +209,9 @@ struct RowValidatorTests {
     #expect(IX.event([.oxfordHipScore: text])?.oxfordHipScore == score)
   }
 
-  @Test("a review's Oxford hip score outside 0–48 or not whole rejects the review", arguments: ["49", "40.5", "-1", "48.5", "100", "-48", "0.1"])
+  @Test(
+    "a review's Oxford hip score outside 0–48 or not whole rejects the review",
+    arguments: ["49", "40.5", "-1", "48.5", "100", "-48", "0.1"])
   func ohsRejected(_ text: String) {
     #expect(
       IX.eventProblem([.oxfordHipScore: text])
@@ -207,11 +220,13 @@ struct RowValidatorTests {
           message: "oxford_hip_score: \"\(text)\" is not a whole number 0–48"))
   }
 
-  @Test("a review's Oxford hip score that is not a number rejects the review", arguments: ["forty", "40.", "4e1", "40,0"])
+  @Test(
+    "a review's Oxford hip score that is not a number rejects the review", arguments: ["forty", "40.", "4e1", "40,0"])
   func ohsNotANumber(_ text: String) {
     #expect(
       IX.eventProblem([.oxfordHipScore: text])
-        == P(field: "oxford_hip_score", code: "INVALID_NUMBER", message: "oxford_hip_score: \"\(text)\" is not a number"))
+        == P(
+          field: "oxford_hip_score", code: "INVALID_NUMBER", message: "oxford_hip_score: \"\(text)\" is not a number"))
   }
 
   @Test(
@@ -219,7 +234,10 @@ struct RowValidatorTests {
     arguments: ["mars_mri", "ultrasound", "blood_metal_ions", "death", "xray"])
   func ohsForeign(_ type: String) throws {
     var set: [Field: String?] = [.eventType: type, .oxfordHipScore: "99.5"]
-    if type == "blood_metal_ions" { set[.cobalt] = "1"; set[.ionUnit] = "ug/L" }
+    if type == "blood_metal_ions" {
+      set[.cobalt] = "1"
+      set[.ionUnit] = "ug/L"
+    }
     let e = try #require(IX.event(set))
     #expect(e.oxfordHipScore == nil)
     set[.oxfordHipScore] = "-3"
@@ -257,9 +275,11 @@ struct RowValidatorTests {
     #expect(e.cobalt == nil && e.chromium == nil && e.ionUnit == nil && e.sampleType == nil && e.imagingFinding == nil)
     #expect(e.oxfordHipScore == nil)
     #expect(
-      IX.eventProblem([.cobalt: "1,5"]) == P(field: "cobalt", code: "INVALID_NUMBER", message: "cobalt: \"1,5\" is not a number"))
+      IX.eventProblem([.cobalt: "1,5"])
+        == P(field: "cobalt", code: "INVALID_NUMBER", message: "cobalt: \"1,5\" is not a number"))
     #expect(
-      IX.eventProblem([.ionUnit: "mg/L"]) == P(field: "ion_unit", code: "UNKNOWN_CODE", message: "ion_unit: unknown code \"mg/L\""))
+      IX.eventProblem([.ionUnit: "mg/L"])
+        == P(field: "ion_unit", code: "UNKNOWN_CODE", message: "ion_unit: unknown code \"mg/L\""))
     #expect(
       IX.eventProblem([.sampleType: "urine"])
         == P(field: "sample_type", code: "UNKNOWN_CODE", message: "sample_type: unknown code \"urine\""))
@@ -283,7 +303,8 @@ struct RowValidatorTests {
     #expect(e.cobalt == 1.9 && e.chromium == 1.4 && e.ionUnit == .microgramsPerLitre && e.sampleType == .wholeBlood)
     #expect(IX.event([.eventType: "ions", .cobalt: "1", .ionUnit: "ppb"])?.sampleType == .wholeBlood)
     #expect(IX.event([.eventType: "ions", .cobalt: "1", .ionUnit: "ppb", .sampleType: "SERUM"])?.sampleType == .serum)
-    #expect(IX.event([.eventType: "ions", .cobalt: "1", .ionUnit: "ppb", .sampleType: "plasma"])?.sampleType == .plasma)
+    #expect(
+      IX.event([.eventType: "ions", .cobalt: "1", .ionUnit: "ppb", .sampleType: "plasma"])?.sampleType == .plasma)
     #expect(IX.event([.eventType: "ions", .cobalt: "1", .ionUnit: "ppb", .symptomatic: "Y"])?.symptomatic == nil)
   }
 
@@ -299,7 +320,9 @@ struct RowValidatorTests {
   func ionEventNoMetal() {
     #expect(
       IX.eventProblem([.eventType: "blood_metal_ions", .cobalt: "", .chromium: "", .ionUnit: "ug/L"])
-        == P(field: "cobalt", code: "MISSING_FIELD", message: "cobalt, chromium: an ion test needs at least one of cobalt and chromium"))
+        == P(
+          field: "cobalt", code: "MISSING_FIELD",
+          message: "cobalt, chromium: an ion test needs at least one of cobalt and chromium"))
   }
 
   @Test("an ion event without a unit is rejected")
@@ -309,11 +332,14 @@ struct RowValidatorTests {
         == P(field: "ion_unit", code: "MISSING_FIELD", message: "ion_unit: an ion test needs a unit"))
   }
 
-  @Test("a negative ion value is rejected", arguments: [(Field.cobalt, "-0.5"), (.chromium, "-1"), (.cobalt, "-0.000001")])
+  @Test(
+    "a negative ion value is rejected", arguments: [(Field.cobalt, "-0.5"), (.chromium, "-1"), (.cobalt, "-0.000001")])
   func ionEventNegative(_ field: Field, _ text: String) {
     var set: [Field: String?] = [.eventType: "blood_metal_ions", .cobalt: "1", .chromium: "1", .ionUnit: "ug/L"]
     set[field] = text
-    #expect(IX.eventProblem(set) == P(field: field.name, code: "NEGATIVE_VALUE", message: "\(field.name): \"\(text)\" is negative"))
+    #expect(
+      IX.eventProblem(set)
+        == P(field: field.name, code: "NEGATIVE_VALUE", message: "\(field.name): \"\(text)\" is negative"))
   }
 
   @Test("an ion event with a unit outside the list is rejected", arguments: ["mg/L", "umol/L", "ng/mL"])
@@ -323,7 +349,8 @@ struct RowValidatorTests {
         == P(field: "ion_unit", code: "UNKNOWN_CODE", message: "ion_unit: unknown code \"\(unit)\""))
   }
 
-  @Test("an ion value that is not a number rejects the event", arguments: ["1e2", "5.", ".5", "NaN", "inf", "1,5", "1 000"])
+  @Test(
+    "an ion value that is not a number rejects the event", arguments: ["1e2", "5.", ".5", "NaN", "inf", "1,5", "1 000"])
   func ionEventNumber(_ text: String) {
     #expect(
       IX.eventProblem([.eventType: "blood_metal_ions", .cobalt: text, .ionUnit: "ug/L"])
@@ -338,7 +365,8 @@ struct RowValidatorTests {
     #expect(
       IX.eventWarnings([.eventDate: "2026-11-01"], exportDate: "2026-10-01")
         == [
-          RecordWarning(code: "RECORD_AFTER_EXPORT_DATE", detail: "event dated 2026-11-01, after the export date 2026-10-01")
+          RecordWarning(
+            code: "RECORD_AFTER_EXPORT_DATE", detail: "event dated 2026-11-01, after the export date 2026-10-01")
         ])
   }
 
@@ -346,6 +374,7 @@ struct RowValidatorTests {
   func quotedShortened() {
     let long = String(repeating: "x", count: 50)
     #expect(
-      IX.procedureProblem([.bearing: long])?.message == "bearing: unknown code \"" + String(repeating: "x", count: 40) + "…\"")
+      IX.procedureProblem([.bearing: long])?.message == "bearing: unknown code \"" + String(repeating: "x", count: 40)
+        + "…\"")
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MoMAuditKit
 
 /// registry-export.md: coded values with their synonyms, matched after
@@ -19,7 +20,9 @@ struct CodesTests {
     #expect(Side(code: text) == side)
   }
 
-  @Test("a procedure side is only L or R (no B, both or blank)", arguments: ["B", "b", "both", "BOTH", "", "Lt", "Rt", "LR", "bilateral", "1"])
+  @Test(
+    "a procedure side is only L or R (no B, both or blank)",
+    arguments: ["B", "b", "both", "BOTH", "", "Lt", "Rt", "LR", "bilateral", "1"])
   func sideRejected(_ text: String) {
     #expect(Side(code: text) == nil)
   }
@@ -79,7 +82,9 @@ struct CodesTests {
     #expect(ProcedureType(code: text) == type)
   }
 
-  @Test("other procedure types are not codes", arguments: ["total hip", "THA", "primary", "hemi", "resurface", "revision_thr", ""])
+  @Test(
+    "other procedure types are not codes",
+    arguments: ["total hip", "THA", "primary", "hemi", "resurface", "revision_thr", ""])
   func procedureTypeRejected(_ text: String) {
     #expect(ProcedureType(code: text) == nil)
   }
@@ -201,7 +206,10 @@ struct CodesTests {
 
   @Test(
     "ASR inside a longer word is not DePuy ASR",
-    arguments: ["LASR", "ASRXL", "ASR_XL", "_ASR", "ASR1", "1ASR", "LASR XL", "A S R", "AS R", "BHR", "ASX", "", "AS", "asr2 cup", "BASR-XL"])
+    arguments: [
+      "LASR", "ASRXL", "ASR_XL", "_ASR", "ASR1", "1ASR", "LASR XL", "A S R", "AS R", "BHR", "ASX", "", "AS", "asr2 cup",
+      "BASR-XL",
+    ])
   func asrDoesNotMatch(_ text: String) {
     #expect(!containsASRToken(text))
   }

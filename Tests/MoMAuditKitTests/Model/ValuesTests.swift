@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MoMAuditKit
 
 /// registry-export.md, "Common value rules": dates, NHS numbers, numbers,
@@ -174,7 +175,9 @@ struct ValuesTests {
     #expect(BooleanValue.parse(text) == value)
   }
 
-  @Test("other boolean spellings are not booleans", arguments: ["T", "F", "2", "on", "off", "ja", "yess", "-1", "01", "1.0", "Y/N"])
+  @Test(
+    "other boolean spellings are not booleans",
+    arguments: ["T", "F", "2", "on", "off", "ja", "yess", "-1", "01", "1.0", "Y/N"])
   func booleanRejected(_ text: String) {
     #expect(BooleanValue.parse(text) == nil)
   }
