@@ -44,6 +44,8 @@ let package = Package(
     .executableTarget(name: "momaudit-ingest", dependencies: ["MoMAuditCommands"]),
     .executableTarget(name: "momaudit-check", dependencies: ["MoMAuditCommands"]),
     .executableTarget(name: "momaudit-report", dependencies: ["MoMAuditCommands"]),
+    // Fuzz targets: replays corpora in a normal build, libFuzzer under `make fuzz`.
+    .executableTarget(name: "momaudit-fuzz", dependencies: ["MoMAuditKit"]),
     .testTarget(
       name: "MoMAuditKitTests",
       dependencies: ["MoMAuditKit", "MoMAuditCommands"],

@@ -31,6 +31,8 @@ package struct Ingester {
   let logger: Logger
   let options: IngestOptions
   let progress: Progress?
+  /// Crash-safety tests only (FaultInjection).
+  let killAfterRows = FaultInjection.limit(.ingestRow)
 
   package init(db: DatabaseQueue, logger: Logger, options: IngestOptions = .init(), progress: Progress? = nil) {
     self.db = db
@@ -214,6 +216,7 @@ package struct Ingester {
 
   private func handle(_ input: RawRow, writer: IngestWriter, counts: inout Counts) throws {
     counts.read += 1
+    if killAfterRows != nil { FaultInjection.tick(.ingestRow) }
     var row = input
     options.profile.recode(&row)
     switch RowValidator.validate(row) {

@@ -21,6 +21,8 @@ package struct CheckRunner {
   let pack: RulePack
   let asOf: LocalDate
   let clock: @Sendable () -> Date
+  /// Crash-safety tests only (FaultInjection).
+  let killAfterPatients = FaultInjection.limit(.checkPatient)
 
   package init(db: DatabaseQueue, logger: Logger, pack: RulePack, asOf: LocalDate, clock: @escaping @Sendable () -> Date = Date.init) {
     self.db = db
@@ -65,6 +67,7 @@ package struct CheckRunner {
           patientEvents.append(e)
           nextEvent = try events.next().map(EventRecord.init(row:))
         }
+        if killAfterPatients != nil { FaultInjection.tick(.checkPatient) }
         let context = PatientContext(nhsNumber: nhs, procedures: patientProcs, events: patientEvents, asOf: asOf, pack: pack)
         let result = PatientResult(context: context)
         try out.write(result)
