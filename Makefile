@@ -5,6 +5,7 @@
 #   make build    debug build of the four executables
 #   make release  optimised build
 #   make bench    national-scale benchmark (see bench/README.md)
+#   make fuzz     libFuzzer on the CSV, XML and value targets, FUZZ_SECONDS each (default 600; see Fuzz/README.md)
 #   make sample   regenerate SampleData/ from its seeded generator
 #   make docs     regenerate docs/rules.md from the rule descriptions in code
 #   make deps     install (as root) or name (otherwise) the Debian packages needed
@@ -20,7 +21,7 @@ REPORTS ?= Reports
 DB ?= $(REPORTS)/momaudit.sqlite
 SWIFT ?= swift
 
-.PHONY: audit test build release bench sample docs deps clean
+.PHONY: audit test build release bench fuzz sample docs deps clean
 
 deps:
 	@missing=""; \
@@ -63,3 +64,16 @@ docs: build
 clean:
 	rm -rf .build
 	find $(REPORTS) -mindepth 1 ! -name README.md -delete 2>/dev/null || true
+
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= csv xml values
+fuzz: deps
+	$(SWIFT) build -c release --product momaudit-fuzz --scratch-path .build-fuzz \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p .build-fuzz/corpus/$$t Fuzz/regressions/$$t; \
+	  echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
+	  MOMAUDIT_FUZZ_TARGET=$$t .build-fuzz/release/momaudit-fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+	    -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 -artifact_prefix=Fuzz/regressions/$$t/ \
+	    .build-fuzz/corpus/$$t Fuzz/corpus/$$t Fuzz/regressions/$$t || exit 1; \
+	done
