@@ -8,6 +8,7 @@ import Foundation
 ///      "encoding": "cp1252",
 ///      "columns": {"Hospital No": "local_patient_id", "Bearing Surface": "bearing"},
 ///      "values": {"bearing": {"Metal/Metal": "MoM"}},
+///      "date_order": "mdy",
 ///      "parameters": {"low_risk_late_interval_months": 36}}
 package struct Profile: Sendable, Equatable {
   package var name: String?
@@ -17,6 +18,8 @@ package struct Profile: Sendable, Equatable {
   /// Field → folded source value → canonical value.
   package var values: [Field: [String: String]] = [:]
   package var parameters: [String: Double] = [:]
+  /// Order of slash dates: `dmy` (UK, the default) or `mdy` (a US-ordered export).
+  package var monthFirst = false
 
   package init() {}
 
@@ -68,6 +71,11 @@ package struct Profile: Sendable, Equatable {
           }
           p.values[f] = out
         }
+      case "date_order":
+        guard let v = value as? String, ["dmy", "mdy"].contains(foldCase(v)) else {
+          throw fail("date_order", "must be \"dmy\" or \"mdy\"")
+        }
+        p.monthFirst = foldCase(v) == "mdy"
       case "parameters":
         guard let d = value as? [String: Any] else { throw fail("parameters", "must be an object") }
         for (k, v) in d {
@@ -77,17 +85,24 @@ package struct Profile: Sendable, Equatable {
           p.parameters[k] = n.doubleValue
         }
       default:
-        throw fail(key, "unknown key (known: name, encoding, columns, values, parameters)")
+        throw fail(key, "unknown key (known: name, encoding, columns, values, date_order, parameters)")
       }
     }
     return p
   }
 
-  /// Applies the value recodes to a row.
+  static let dateFields: [Field] = [.dateOfBirth, .procedureDate, .eventDate]
+
+  /// Applies the value recodes (and, for `mdy`, swaps slash dates to UK order).
   package func recode(_ row: inout RawRow) {
-    guard !values.isEmpty else { return }
     for (field, mapping) in values {
       if let v = row[field], let to = mapping[foldCase(v)] { row[field] = to }
+    }
+    guard monthFirst else { return }
+    for f in Profile.dateFields {
+      guard let v = row[f] else { continue }
+      let parts = v.split(separator: "/", omittingEmptySubsequences: false)
+      if parts.count == 3 { row[f] = "\(parts[1])/\(parts[0])/\(parts[2])" }
     }
   }
 }
