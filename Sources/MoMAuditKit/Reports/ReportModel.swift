@@ -114,12 +114,42 @@ package struct ReportModel: Sendable, Codable, Equatable {
   package var flags: [FlagRow]
   package var rejects: [RejectRow]
   package var warnings: [WarningRow]
-  /// Findings of the previous run of the same database (section 7), if any.
-  package var previousRunId: Int64?
-  package var previousFindings: [FindingRow]?
+  /// The run this one is compared with (section 7): by default the previous
+  /// check run of the same database, or any run named with `--compare`.
+  package var comparison: Comparison?
 
-  /// Loads a run (default: the latest).
-  package static func load(_ db: Database, runId: Int64?) throws -> ReportModel? {
+  package struct Comparison: Sendable, Codable, Equatable {
+    package var run: Run
+    package var findings: [FindingRow]
+    package var figures: ReportFigures
+  }
+
+  package var previousRunId: Int64? { comparison?.run.id }
+  package var previousFindings: [FindingRow]? { comparison?.findings }
+
+  /// Whether the database holds a check run with this id.
+  package static func runExists(_ db: Database, id: Int64) throws -> Bool {
+    try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM check_run WHERE id = ?)", arguments: [id]) ?? false
+  }
+
+  /// Loads a run (default: the latest) and the run it is compared with:
+  /// `compareWith`, or else the previous run of the database, if any.
+  package static func load(_ db: Database, runId: Int64?, compareWith: Int64? = nil) throws -> ReportModel? {
+    guard var model = try loadRun(db, runId: runId) else { return nil }
+    let otherId: Int64?
+    if let compareWith {
+      otherId = compareWith
+    } else {
+      otherId = try Int64.fetchOne(
+        db, sql: "SELECT id FROM check_run WHERE id < ? ORDER BY id DESC LIMIT 1", arguments: [model.run.id])
+    }
+    if let otherId, otherId != model.run.id, let other = try loadRun(db, runId: otherId) {
+      model.comparison = Comparison(run: other.run, findings: other.findings, figures: ReportFigures(other))
+    }
+    return model
+  }
+
+  static func loadRun(_ db: Database, runId: Int64?) throws -> ReportModel? {
     let runRow: Row?
     if let runId {
       runRow = try Row.fetchOne(db, sql: "SELECT * FROM check_run WHERE id = ?", arguments: [runId])
@@ -195,12 +225,9 @@ package struct ReportModel: Sendable, Codable, Equatable {
       WarningRow(
         code: $0[0], nhsNumber: $0[1], recordKind: $0[2], recordId: $0[3], file: $0[4], line: $0[5], detail: $0[6])
     }
-    let previousId = try Int64.fetchOne(
-      db, sql: "SELECT id FROM check_run WHERE id < ? ORDER BY id DESC LIMIT 1", arguments: [run.id])
-    let previous = try previousId.map { try findingRows(db, runId: $0) }
     return ReportModel(
       run: run, files: files, findings: findings, patients: patients, implants: implants, flags: flags,
-      rejects: rejects, warnings: warnings, previousRunId: previousId, previousFindings: previous)
+      rejects: rejects, warnings: warnings, comparison: nil)
   }
 
   /// Sorted as outputs.md says: days_overdue descending, then nhs_number,

@@ -92,16 +92,133 @@ struct ReportTests {
     #expect(keys.map { "\($0)" } == keys.sorted { $0 < $1 }.map { "\($0)" })
   }
 
-  @Test("HTML escapes every input text: no injected element, no raw formula")
+  @Test("HTML escapes every input text: parsed, no injected element or attribute, the hostile text shown as text")
   func htmlEscaping() throws {
     let html = HTMLReport.render(try Self.model())
-    #expect(!html.contains("<script"))
-    #expect(!html.contains("<b>RXH01</b>"))
-    #expect(html.contains("&lt;b&gt;RXH01&lt;/b&gt;"))
-    for fetch in ["src=", "<link", "<img", "@import", "url("] {
+    let doc = HTMLScanner(html)
+    #expect(doc.problems.isEmpty, "\(doc.problems)")
+    // The fixture's site is "<b>RXH01</b>" and a note is "<script>alert(1)</script>".
+    #expect(doc.all("b").isEmpty)
+    #expect(doc.all("script").count == 1, "only the report's own script")
+    #expect(doc.all("script").allSatisfy { $0.attributes.isEmpty })
+    #expect(doc.text.contains("<b>RXH01</b>"))
+    let allowed: Set<String> = [
+      "html", "head", "meta", "title", "style", "body", "a", "header", "p", "strong", "nav", "ol", "li", "main",
+      "section", "h1", "h2", "h3", "ul", "span", "dl", "dt", "dd", "div", "table", "caption", "thead", "tbody", "tr",
+      "th", "td", "figure", "svg", "title", "defs", "pattern", "rect", "text", "figcaption", "form", "fieldset",
+      "legend", "label", "select", "option", "button", "br", "wbr", "details", "summary", "footer", "script",
+    ]
+    #expect(Set(doc.elements.map(\.name)).subtracting(allowed).isEmpty)
+    for el in doc.elements {
+      #expect(!el.attributes.keys.contains { $0.hasPrefix("on") }, "no event handler attribute on \(el.name)")
+      #expect(el.attributes["href"].map { $0.hasPrefix("#") || !$0.contains(":") } ?? true, "no external link")
+    }
+    // The hostile site code reaches the filter and the row attributes as a value, not markup.
+    #expect(doc.all("option").contains { $0.attributes["value"] == "<b>RXH01</b>" })
+    #expect(doc.all("tr").contains { $0.attributes["data-site"] == "<b>RXH01</b>" })
+    for fetch in ["src=", "<link", "<img", "@import", "url(http", "url(//"] {
       #expect(!html.contains(fetch), "self-contained: no \(fetch)")
     }
-    #expect(html.contains("999 030 000"))  // NHS numbers shown NNN NNN NNNN
+    #expect(html.contains("999 030 0003"))  // NHS numbers shown NNN NNN NNNN
+    #expect(!doc.text.contains("9990300003"))
+  }
+
+  @Test("every table has a caption and scoped headers; aria-sort only on the sorted worklist column")
+  func htmlTables() throws {
+    let html = HTMLReport.render(try Self.model())
+    let doc = HTMLScanner(html)
+    let tables = doc.all("table")
+    #expect(tables.count >= 10)
+    #expect(doc.all("caption").count == tables.count)
+    let th = doc.all("th")
+    #expect(!th.isEmpty)
+    #expect(th.allSatisfy { ["col", "row"].contains($0.attributes["scope"]) })
+    #expect(th.filter { $0.attributes["aria-sort"] != nil }.map { $0.attributes["aria-sort"] } == ["descending"])
+    // Every form control has a label.
+    let labelled = Set(doc.all("label").compactMap { $0.attributes["for"] })
+    for s in doc.all("select") { #expect(labelled.contains(s.attributes["id"] ?? "")) }
+    // Each chart is an image with a title and has a text summary.
+    #expect(doc.all("svg").count == 5)
+    #expect(doc.all("svg").allSatisfy { $0.attributes["role"] == "img" && $0.attributes["aria-labelledby"] != nil })
+    #expect(doc.all("figcaption").count == doc.all("figure").count)
+    for id in ["audited", "cohort", "compliance", "worklist", "flags", "quality", "change", "rules"] {
+      #expect(doc.all("section").contains { $0.attributes["id"] == id }, "section \(id)")
+    }
+    // Dates the human way; the filters appear only when the script runs.
+    #expect(html.contains("31-Mar-2025"))
+    #expect(doc.all("form").first?.attributes["hidden"] != nil)
+  }
+
+  @Test("the worklist row shows why: evidence, arithmetic and group, with dates written the human way")
+  func worklistWhy() throws {
+    let m = try Self.model()
+    let html = HTMLReport.render(m)
+    let f = try #require(m.findings.first)
+    #expect(!f.evidence.isEmpty)
+    for line in f.evidence { #expect(html.contains("<li>" + HTMLReport.humanDatesHTML(line) + "</li>")) }
+    #expect(html.contains(f.group))
+    #expect(HTMLScanner(html).all("details").count == m.findings.count)
+  }
+
+  @Test("ISO dates in sentences become 02-Mar-2025; other digits stay", arguments: [
+    ("last review 2024-03-02; annual review due 2025-03-02", "last review 02-Mar-2024; annual review due 02-Mar-2025"),
+    ("2024-01-31 + 1 months = 2024-02-29", "31-Jan-2024 + 1 months = 29-Feb-2024"),
+    ("id 12024-01-01 and 2024-13-01 and 2024-01-012", "id 12024-01-01 and 2024-13-01 and 2024-01-012"),
+    ("", ""), ("µ 2025-12-31.", "µ 31-Dec-2025."),
+  ])
+  func humanDates(_ input: String, _ expected: String) {
+    #expect(HTMLReport.humanDates(input) == expected)
+  }
+
+  @Test("dates in HTML sentences stay on one line and the rest is escaped")
+  func humanDatesHTML() {
+    #expect(
+      HTMLReport.humanDatesHTML("<b>2024-01-01</b> & 2024-02-30")
+        == "&lt;b&gt;<span class=\"nowrap\">01-Jan-2024</span>&lt;/b&gt; &amp; 2024-02-30")
+  }
+
+  @Test("the report's colours reach WCAG 2.2 AA contrast")
+  func contrast() {
+    #expect(abs(Palette.contrast("#000000", "#ffffff") - 21) < 0.01)
+    #expect(abs(Palette.contrast("#767676", "#ffffff") - 4.54) < 0.01)
+    for (fg, bg, minimum) in Palette.pairs {
+      #expect(Palette.contrast(fg, bg) >= minimum, "\(fg) on \(bg)")
+    }
+  }
+
+  @Test("at national scale the inline worklist is capped and points to findings.csv")
+  func worklistCap() throws {
+    var m = try Self.model()
+    let row = try #require(m.findings.first)
+    m.findings = (0..<50_000).map { i in
+      var r = row
+      r.nhsNumber = String(9_000_000_000 + i)
+      r.daysOverdue = 50_000 - i
+      return r
+    }
+    let html = HTMLReport.render(m)
+    let doc = HTMLScanner(html)
+    #expect(doc.problems.isEmpty)
+    #expect(doc.all("tr").filter { $0.attributes["data-finding"] != nil }.count == HTMLReport.worklistLimit)
+    #expect(html.contains("Only the \(HTMLReport.worklistLimit) most overdue of 50000 findings are listed here"))
+    #expect(html.contains("<a href=\"findings.csv\">findings.csv</a> has all 50000"))
+    #expect(html.utf8.count < 12_000_000)
+    #expect(CSVReports.findings(m).components(separatedBy: "\r\n").count == 50_002)
+  }
+
+  @Test("the rules section is generated from the rule descriptions and the run's pack")
+  func rulesSection() throws {
+    let m = try Self.model()
+    let html = HTMLReport.render(m)
+    for rule in allRules {
+      let d = rule.description
+      #expect(html.contains(htmlEscape(d.summary)))
+      #expect(html.contains("Parameters of \(d.code)"))
+      for key in d.parameters {
+        let p = try #require(m.run.pack.parameter(key))
+        #expect(html.contains(">\(p.key.replacingOccurrences(of: "_", with: "_<wbr>"))<"))
+      }
+    }
   }
 
   @Test("docs/rules.md is generated from the rule descriptions and is current")
