@@ -30,13 +30,15 @@ extension HTMLReport {
     figure{margin:1rem 0}svg.chart{display:block;max-width:100%;height:auto}figcaption{color:var(--muted);font-size:.9rem;margin-top:.3rem}
     details{margin-top:.3rem}summary{cursor:pointer;color:var(--accent);text-decoration:underline}details ul{margin:.3rem 0 0;padding-left:1.1rem}
     table.worklist td:last-child{min-width:15rem}thead th.num{white-space:normal}
+    table.worklist{border-collapse:separate;border-spacing:0;border-top:1px solid var(--line);border-left:1px solid var(--line)}
+    table.worklist th,table.worklist td{border-width:0 1px 1px 0}
     table.worklist tbody th{position:sticky;left:0;background:#fff;z-index:1}table.worklist tbody tr:nth-child(even) th{background:var(--zebra)}
     .pair{display:grid;grid-template-columns:minmax(0,1fr);gap:0 2rem;align-items:start}
     @media (min-width:72rem){.pair{grid-template-columns:minmax(0,30rem) minmax(0,1fr)}.pair figure{margin-top:.8rem}}
     table.narrow{width:auto;min-width:min(100%,24rem)}.pair table.narrow{width:100%}
-    .controls fieldset{display:flex;flex-wrap:wrap;gap:.6rem 1rem;align-items:flex-end;border:1px solid var(--line);padding:.5rem .8rem .8rem}
-    .controls legend{font-weight:600;padding:0 .3rem}.field{display:flex;flex-direction:column;gap:.15rem}
-    select,button{font:inherit;padding:.3rem .5rem;border:1px solid var(--ink);border-radius:2px;background:#fff;color:var(--ink);max-width:22rem}
+    .controls fieldset{min-width:0;display:flex;flex-wrap:wrap;gap:.6rem 1rem;align-items:flex-end;border:1px solid var(--line);padding:.5rem .8rem .8rem}
+    .controls legend{font-weight:600;padding:0 .3rem}.field{display:flex;flex-direction:column;gap:.15rem;min-width:0;max-width:min(22rem,100%)}
+    select,button{font:inherit;padding:.3rem .5rem;border:1px solid var(--ink);border-radius:2px;background:#fff;color:var(--ink);max-width:100%}
     th button.sort{background:none;border:0;border-radius:0;padding:0;margin:0;font:inherit;font-weight:inherit;text-align:inherit;cursor:pointer;display:inline-block;width:100%;max-width:none;color:var(--ink)}
     th button.sort::after{content:"\\00a0\\2195";color:var(--muted)}
     th[aria-sort=ascending] button.sort::after{content:"\\00a0\\25B2";color:var(--ink)}
@@ -46,7 +48,7 @@ extension HTMLReport {
     .js-only{display:none}.js .js-only{display:inline}.status:empty{display:none}
     footer{margin-top:3rem;border-top:1px solid var(--line);color:var(--muted);font-size:.9rem}
     @media (max-width:40rem){body{padding:0 .6rem 1rem}h1{font-size:1.35rem}h2{font-size:1.2rem}.kpi{font-size:1.4rem}
-    dl{grid-template-columns:1fr}dd{margin-bottom:.4rem}table{font-size:.85rem}table.worklist td:last-child{min-width:12rem}}
+    dl{grid-template-columns:1fr}dd{margin-bottom:.4rem}table{font-size:.85rem}table.worklist td:last-child{min-width:16rem}}
     @media print{@page{size:A4;margin:14mm 12mm}@page wide{size:A4 landscape;margin:12mm}
     body{max-width:none;padding:0;font-size:9pt}#worklist{page:wide}
     .skip,nav,#wl-controls,.status,.js-only{display:none!important}

@@ -199,7 +199,7 @@ package enum HTMLReport {
   static func worklist(_ m: ReportModel, _ f: ReportFigures) -> String {
     var h = "<section id=\"worklist\" aria-labelledby=\"worklist-h\"><h2 id=\"worklist-h\">4. Recall worklist</h2>\n"
     let shown = m.findings.prefix(worklistLimit)
-    h += "<p>\(m.findings.count) missed follow-ups for \(f.patientsWithFindings) patients, most overdue first.<span class=\"screen-only\"> Open “why” in a row to see the events considered, the due-date arithmetic and the group.</span></p>\n"
+    h += "<p>\(m.findings.count) missed follow-ups for \(f.patientsWithFindings) patients, most overdue first.<span class=\"screen-only\"> Open “why” in a row to see the events considered, the due-date arithmetic and the group.</span><span class=\"js-only\"> Select a column heading to sort by it.</span></p>\n"
     if m.findings.count > worklistLimit {
       h += "<p class=\"notice\" id=\"wl-cap\"><strong>Only the \(worklistLimit) most overdue of \(m.findings.count) findings are listed here</strong>, so that the page stays quick; sorting and filtering apply to these. <a href=\"findings.csv\">findings.csv</a> has all \(m.findings.count).</p>\n"
     }
@@ -220,7 +220,7 @@ package enum HTMLReport {
     h += "<div class=\"field\"><button type=\"reset\" id=\"wl-reset\">Show all</button></div></fieldset></form>\n"
     h += "<p id=\"wl-status\" class=\"status\" aria-live=\"polite\"></p>\n"
     h += "<div class=\"scroll\" role=\"region\" aria-label=\"Recall worklist table, scrolls sideways\" tabindex=\"0\">"
-    h += "<table class=\"worklist\" id=\"worklist-table\"><caption>Missed follow-ups (\(shown.count)\(shown.count < m.findings.count ? " of \(m.findings.count)" : ""))<span class=\"js-only\">: select a column heading to sort</span></caption><thead><tr>"
+    h += "<table class=\"worklist\" id=\"worklist-table\"><caption>Missed follow-ups (\(shown.count)\(shown.count < m.findings.count ? " of \(m.findings.count)" : ""))</caption><thead><tr>"
     for c in worklistColumns {
       let sorted = c.title == "Days overdue" ? " aria-sort=\"descending\"" : ""
       h += "<th scope=\"col\"\(c.numeric ? " class=\"num\"" : "")\(sorted)>\(e(c.title))</th>"
