@@ -138,7 +138,7 @@ struct CommandTests {
     #expect(try Executables.run("momaudit-check", ["--db", db, "--as-of", "2025-03-01"]).status == 0)
   }
 
-  @Test("logs at trace level carry no NHS number")
+  @Test("logs at trace level carry no NHS number, date of birth or note")
   func logsCarryNoNHSNumbers() throws {
     let t = TempDir()
     defer { t.cleanup() }
@@ -148,11 +148,17 @@ struct CommandTests {
     #expect(!r.stderr.isEmpty)
     let numbers = try DatabaseQueue(path: t.file("a.db")).read { try String.fetchAll($0, sql: "SELECT nhs_number FROM patient") }
     #expect(numbers.count > 1000)
-    let logDigits = r.stderr.filter(\.isNumber)
     for n in numbers {
       #expect(!r.stderr.contains(n))
       #expect(!r.stderr.contains(NHSNumber.spaced(n)))
     }
-    #expect(!logDigits.isEmpty)
+    // Nor a date of birth, nor any free-text note (SampleData has notes with markup and commas).
+    let db = try DatabaseQueue(path: t.file("a.db"))
+    let births = try db.read { try String.fetchAll($0, sql: "SELECT DISTINCT date_of_birth FROM procedure WHERE date_of_birth IS NOT NULL") }
+    #expect(births.count > 100)
+    for b in births { #expect(!r.stderr.contains(b), "date of birth \(b) in the log") }
+    let notes = try db.read { try String.fetchAll($0, sql: "SELECT DISTINCT note FROM event WHERE length(note) >= 6") }
+    #expect(notes.count > 10)
+    for n in notes { #expect(!r.stderr.contains(n), "a note is in the log") }
   }
 }
