@@ -88,6 +88,24 @@ enum FuzzTarget: String, CaseIterable {
     selected.run(Array(UnsafeBufferPointer(start: data, count: size)))
     return 0
   }
+
+  /// libFuzzer's driver, entered from our own `main` (SwiftPM renames an
+  /// executable's entry point, so libFuzzer's `main` is not the one linked).
+  @_silgen_name("LLVMFuzzerRunDriver")
+  func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
+  ) -> CInt
+
+  @main
+  struct FuzzDriver {
+    static func main() {
+      var argc = CommandLine.argc
+      var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+      exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzOne))
+    }
+  }
 #else
   @main
   struct FuzzReplay {
