@@ -5,13 +5,13 @@ import MoMAuditKit
 
 struct CheckCommand: StageCommand {
   static let stageName = "momaudit-check"
-  static let configuration = CommandConfiguration(
-    commandName: "check",
+  static var configuration: CommandConfiguration { CommandConfiguration(
+    commandName: toolName(standalone: "momaudit-check", subcommand: "check"),
     abstract: "Classify every MoM implant, evaluate the rule pack as of a date and store one check run.",
     discussion: """
       Records dated after --as-of are ignored, so an old quarter re-run later gives the same answer. \
       Exit codes: 0 stored (findings are not a failure); 64 usage; 73 cannot write; 75 locked.
-      """)
+      """) }
 
   @OptionGroup var common: CommonOptions
   @OptionGroup var check: CheckOptionsGroup

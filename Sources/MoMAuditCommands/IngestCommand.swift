@@ -5,8 +5,8 @@ import MoMAuditKit
 
 struct IngestCommand: StageCommand {
   static let stageName = "momaudit-ingest"
-  static let configuration = CommandConfiguration(
-    commandName: "ingest",
+  static var configuration: CommandConfiguration { CommandConfiguration(
+    commandName: toolName(standalone: "momaudit-ingest", subcommand: "ingest"),
     abstract: "Validate registry exports (CSV/XML files or folders of them) and load them into the audit database.",
     discussion: """
       Each file loads in one transaction, completely or not at all. Rejected rows are kept with file, line, \
@@ -14,7 +14,7 @@ struct IngestCommand: StageCommand {
       already loaded replaces the earlier one.
       Exit codes: 0 loaded; 64 usage; 65 a file was refused (the others still loaded); 66 input missing; \
       73 cannot write the database; 75 another run holds the lock.
-      """)
+      """) }
 
   @OptionGroup var common: CommonOptions
   @OptionGroup var ingest: IngestOptionsGroup

@@ -6,14 +6,14 @@ import MoMAuditKit
 
 struct ReportCommand: StageCommand {
   static let stageName = "momaudit-report"
-  static let configuration = CommandConfiguration(
-    commandName: "report",
+  static var configuration: CommandConfiguration { CommandConfiguration(
+    commandName: toolName(standalone: "momaudit-report", subcommand: "report"),
     abstract: "Write the reports of a check run (default: the latest) into a folder.",
     discussion: """
       Files are written to temporary names and renamed, mode 0640 in a folder of mode 0750. Check runs are \
       kept, so any two can be compared: --run A --compare B. \
       Exit codes: 0 written; 64 usage; 66 no check run; 73 cannot write; 75 locked.
-      """)
+      """) }
 
   @OptionGroup var common: CommonOptions
 

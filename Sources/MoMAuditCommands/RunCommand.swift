@@ -30,6 +30,7 @@ struct RunCommand: StageCommand {
 
   func execute(db: DatabaseQueue, logger: Logger) throws -> Int32 {
     let reportOptions = try report.options()
+    try ReportWriter(folder: out).probe()
     let outcomes = try Ingester(db: db, logger: logger, options: ingest.options(), progress: .forStandardError())
       .ingest(inputs: inputs)
     let summary = try check.runner(db: db, logger: logger, profilePath: ingest.profile).run()

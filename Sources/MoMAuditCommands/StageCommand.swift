@@ -104,3 +104,9 @@ func ingestExitCode(_ outcomes: [FileOutcome]) -> Int32 {
   }
   return 0
 }
+
+/// `momaudit-ingest` when run as that executable, `ingest` under `momaudit`.
+func toolName(standalone: String, subcommand: String) -> String {
+  let invoked = (CommandLine.arguments.first.map { ($0 as NSString).lastPathComponent }) ?? ""
+  return invoked == standalone ? standalone : subcommand
+}

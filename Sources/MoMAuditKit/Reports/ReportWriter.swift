@@ -22,6 +22,16 @@ package struct ReportWriter {
     _ = chmod(folder, 0o750)
   }
 
+  /// Fails now, with exit 73, when the folder cannot take a file: `run`
+  /// calls this before it ingests, so a bad `--out` leaves the database as it was.
+  package func probe() throws {
+    let temp = (folder as NSString).appendingPathComponent(".probe.tmp-\(getpid())")
+    let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
+    guard fd >= 0 else { throw AuditError.cannotWrite(path: folder, reason: String(cString: strerror(errno))) }
+    close(fd)
+    unlink(temp)
+  }
+
   package func write(_ name: String, _ text: String) throws {
     let final = (folder as NSString).appendingPathComponent(name)
     let temp = (folder as NSString).appendingPathComponent(".\(name).tmp-\(getpid())")

@@ -103,7 +103,7 @@ struct CommandTests {
     #expect(n == 5)
   }
 
-  @Test("an output folder that cannot be written exits 73")
+  @Test("an output folder that cannot be written exits 73 before anything is ingested")
   func cannotWrite() throws {
     let t = TempDir()
     defer { t.cleanup() }
@@ -111,6 +111,9 @@ struct CommandTests {
     let r = try Executables.run("momaudit", ["run", "--db", t.file("a.db"), "--as-of", "2025-03-01", "--out", blocker] + inputs)
     #expect(r.status == 73)
     #expect(r.stderr.contains("error: cannot write \(blocker): not a folder"))
+    // Checked before ingest: the database is left as it was.
+    let n = try DatabaseQueue(path: t.file("a.db")).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM source_file") }
+    #expect(n == 0)
   }
 
   @Test("report without a check run exits 66")
