@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# National-scale benchmark (issue 5). Called by `make bench`; see bench/README.md.
+#
+#   bench/run.sh                      1/10 and full scale, 3 repetitions each
+#   SCALES="0.1" REPS=5 bench/run.sh  other scales or repetitions
+#   NO_BUILD=1 bench/run.sh           reuse the release build in .build-bench
+#
+# Builds release into .build-bench, generates the data (seeded, cached) into
+# bench/out/<scale>/, then measures each stage REPS times, interleaved, under
+# /usr/bin/time -v (wall time and peak RSS): sqlite3 .import of the same CSVs
+# (the baseline), momaudit-ingest of the CSVs, momaudit-ingest of the XML,
+# momaudit-check, momaudit-report, and momaudit run end to end. Every stage
+# starts from a fresh database (check and report from a copy of an ingested
+# one; the copy is not timed). Writes bench/RESULTS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+SCALES=${SCALES:-"0.1 1"}
+REPS=${REPS:-3}
+AS_OF=2026-09-30
+OUT=$ROOT/bench/out
+mkdir -p "$OUT"
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if [ ! -x /usr/bin/time ]; then
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time
+  else echo "error: /usr/bin/time is missing" >&2; echo "hint: sudo apt-get install -y time" >&2; exit 1; fi
+fi
+for t in sqlite3 python3; do
+  need $t || { echo "error: $t not found" >&2; echo "hint: make deps (sqlite3), or install python3" >&2; exit 1; }
+done
+
+if [ -z "${NO_BUILD:-}" ]; then
+  echo "== building release (.build-bench)"
+  swift build -c release --scratch-path .build-bench 2>&1 | tail -n 3
+fi
+BIN=$(swift build -c release --scratch-path .build-bench --show-bin-path)
+# What was built: the commit, and whether the working tree differed from it.
+echo "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || echo ' (+ uncommitted changes to Sources)')" >"$OUT/build.txt"
+for t in momaudit momaudit-ingest momaudit-check momaudit-report; do
+  [ -x "$BIN/$t" ] || { echo "error: $BIN/$t missing; run without NO_BUILD" >&2; exit 1; }
+done
+
+TSV=$OUT/measurements.tsv
+: >"$TSV"
+: >"$OUT/conditions.txt"
+: >"$OUT/counts.txt.new"
+GEN_SUM=$(sha256sum bench/generate.py | cut -c1-16)
+
+# measure SCALE STAGE REP cmd...: runs cmd under /usr/bin/time, appends a row.
+measure() {
+  local scale=$1 stage=$2 rep=$3
+  shift 3
+  local tf=$OUT/.time.$$
+  if ! /usr/bin/time -v -o "$tf" "$@" >"$OUT/.stdout.$$" 2>"$OUT/.stderr.$$"; then
+    echo "error: stage $stage (scale $scale) failed: $*" >&2
+    tail -n 20 "$OUT/.stderr.$$" >&2
+    exit 1
+  fi
+  local wall rss
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$tf")
+  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tf")
+  local user sys
+  user=$(awk -F': ' '/User time/ {print $2}' "$tf")
+  sys=$(awk -F': ' '/System time/ {print $2}' "$tf")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scale" "$stage" "$rep" "$wall" "$rss" "$user" "$sys" >>"$TSV"
+  printf '   %-11s rep %s  %7.2f s  %7.1f MB  (user %s s, sys %s s)\n' "$stage" "$rep" "$wall" "$(echo "$rss/1024" | bc -l)" "$user" "$sys"
+  rm -f "$tf"
+}
+
+rmdb() { rm -f "$1" "$1-wal" "$1-shm" "$1.lock"; }
+cpdb() { rmdb "$2"; cp "$1" "$2"; }
+
+for scale in $SCALES; do
+  D=$OUT/$scale
+  if [ ! -f "$D/manifest.json" ] || [ "$(cat "$D/.generator" 2>/dev/null)" != "$GEN_SUM" ]; then
+    echo "== generating scale $scale into $D"
+    rm -rf "$D"
+    python3 bench/generate.py --scale "$scale" --out "$D" >/dev/null
+    echo "$GEN_SUM" >"$D/.generator"
+  fi
+  W=$D/work
+  rm -rf "$W"
+  mkdir -p "$W"
+  echo "== scale $scale: $(cat "$D/manifest.json" | tr -d '\n ' )"
+  echo "   load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "$scale load_before $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/conditions.txt"
+
+  # A checkpointed, ingested database for the check and report stages (not timed).
+  rmdb "$W/template.db"
+  "$BIN/momaudit-ingest" --db "$W/template.db" -q "$D/csv"
+  sqlite3 "$W/template.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+  "$BIN/momaudit-check" --db "$W/template.db" -q --as-of "$AS_OF"
+  sqlite3 "$W/template.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+  # Without the check run, for the check stage.
+  rmdb "$W/ingested.db"
+  "$BIN/momaudit-ingest" --db "$W/ingested.db" -q "$D/csv"
+  sqlite3 "$W/ingested.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+
+  for rep in $(seq 1 "$REPS"); do
+    rmdb "$W/base.db"
+    measure "$scale" sqlite_import "$rep" sqlite3 "$W/base.db" \
+      ".import --csv $D/csv/1-procedures.csv procedures" \
+      ".import --csv $D/csv/2-events.csv events" \
+      ".import --csv $D/csv/3-procedures-update.csv procedures_update"
+    rmdb "$W/csv.db"
+    measure "$scale" ingest_csv "$rep" "$BIN/momaudit-ingest" --db "$W/csv.db" -q "$D/csv"
+    rmdb "$W/xml.db"
+    measure "$scale" ingest_xml "$rep" "$BIN/momaudit-ingest" --db "$W/xml.db" -q "$D/xml"
+    cpdb "$W/ingested.db" "$W/check.db"
+    measure "$scale" check "$rep" "$BIN/momaudit-check" --db "$W/check.db" -q --as-of "$AS_OF"
+    cpdb "$W/template.db" "$W/report.db"
+    rm -rf "$W/report"
+    measure "$scale" report "$rep" "$BIN/momaudit-report" --db "$W/report.db" -q --out "$W/report"
+    rmdb "$W/run.db"
+    rm -rf "$W/run"
+    measure "$scale" run "$rep" "$BIN/momaudit" run --db "$W/run.db" -q --as-of "$AS_OF" --out "$W/run" "$D/csv"
+  done
+  echo "$scale load_after $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/conditions.txt"
+
+  # The two formats must load the same records; counts go into RESULTS.md.
+  {
+    echo "scale=$scale"
+    for db in csv xml; do
+      echo "$db: $(sqlite3 "$W/$db.db" "SELECT 'procedures=' || (SELECT count(*) FROM procedure) || ' events=' || (SELECT count(*) FROM event) || ' rejects=' || (SELECT count(*) FROM reject) || ' replacements=' || (SELECT count(*) FROM replacement) || ' rows_read=' || (SELECT sum(rows_read) FROM source_file) || ' db_mb=' || (SELECT page_count * page_size / 1048576 FROM pragma_page_count, pragma_page_size)")"
+    done
+    echo "baseline: $(sqlite3 "$W/base.db" "SELECT 'procedures=' || (SELECT count(*) FROM procedures) || ' events=' || (SELECT count(*) FROM events) || ' updates=' || (SELECT count(*) FROM procedures_update)")"
+    echo "check: $(sqlite3 "$W/check.db" "SELECT 'patients_mom=' || patients_mom || ' implants_mom=' || implants_mom || ' in_surveillance=' || patients_in_surveillance || ' findings=' || (SELECT count(*) FROM finding WHERE check_run_id = check_run.id) FROM check_run ORDER BY id DESC LIMIT 1")"
+  } >>"$OUT/counts.txt.new"
+  rm -rf "$W/report" "$W/run"
+done
+mv "$OUT/counts.txt.new" "$OUT/counts.txt"
+python3 bench/summarise.py "$OUT" "$BIN" >bench/RESULTS.md
+echo "== wrote bench/RESULTS.md"
