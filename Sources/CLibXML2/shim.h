@@ -9,4 +9,11 @@
 
 // xmlFree is a global function-pointer variable, which Swift 6 rejects.
 static inline void cxml_free(void *p) { xmlFree(p); }
+
+// libxml2 prints some errors (encoding conversion, I/O) through its generic
+// handler, whatever the parser options, and they can quote input bytes. The
+// handler is variadic, so it is set here in C: nothing of a document ever
+// reaches stderr; the reader reports errors through its structured handler.
+static void cxml_discard_error(void *ctx, const char *msg, ...) { (void)ctx; (void)msg; }
+static inline void cxml_silence_generic_errors(void) { xmlSetGenericErrorFunc(NULL, cxml_discard_error); }
 #endif

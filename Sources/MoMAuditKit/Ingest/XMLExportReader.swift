@@ -39,6 +39,7 @@ package struct XMLExportReader {
     let options = Int32(
       XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue | XML_PARSE_BIG_LINES.rawValue)
     let encodingName = encoding == .utf8 ? "UTF-8" : "WINDOWS-1252"
+    cxml_silence_generic_errors()  // per thread; libxml2 must never print document bytes
     guard let reader = xmlReaderForFile(path, encodingName, options) else {
       throw Refusal(reason: "cannot open the document")
     }
@@ -52,7 +53,9 @@ package struct XMLExportReader {
         guard let ctx, let error else { return }
         let box = Unmanaged<ErrorBox>.fromOpaque(ctx).takeUnretainedValue()
         if box.message == nil {
-          var msg = error.pointee.message.map { String(cString: $0) } ?? "malformed XML"
+          // First line only: libxml2 goes on to quote the offending input bytes.
+          let full = error.pointee.message.map { String(cString: $0) } ?? "malformed XML"
+          var msg = String(full.split(separator: "\n", omittingEmptySubsequences: true).first ?? "malformed XML")
           while msg.last?.isWhitespace == true { msg.removeLast() }
           box.message = msg
           box.line = Int(error.pointee.line)

@@ -120,6 +120,23 @@ struct HostileInputTests {
     }
   }
 
+  @Test("libxml2 never prints document bytes: its generic errors are silenced and messages cut to their first line")
+  func libxml2Quiet() throws {
+    let t = TempDir()
+    defer { t.cleanup() }
+    let r = try Executables.run(
+      "momaudit-ingest",
+      ["--db", t.file("a.db"), "--log-level", "trace", Self.fixture("libxml2-generic-error.xml"), Self.fixture("xml-bad-bytes.xml")])
+    #expect(r.status == 65)
+    #expect(!r.stderr.contains("encoding error"))
+    #expect(!r.stderr.contains("xmlParseChunk"))
+    #expect(!r.stderr.contains("Bytes:"))
+    #expect(!r.stderr.contains("0xFD"))
+    for line in r.stderr.split(separator: "\n") {
+      #expect(line.hasPrefix("error: ") || line.hasPrefix("hint: ") || line.contains(" momaudit-ingest: "), "stray output: \(line)")
+    }
+  }
+
   @Test("formula-leading values are neutralised in every CSV output and escaped in HTML")
   func formulaCells() throws {
     let t = TempDir()
