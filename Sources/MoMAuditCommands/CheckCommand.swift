@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import GRDB
 import Logging
@@ -26,15 +27,28 @@ struct CheckCommand: StageCommand {
 }
 
 struct CheckOptionsGroup: ParsableArguments {
-  @Option(name: .customLong("as-of"), help: ArgumentHelp("The audit date (YYYY-MM-DD), e.g. the quarter's last day.", valueName: "date"))
-  var asOf: String
+  @Option(
+    name: .customLong("as-of"),
+    help: ArgumentHelp("The audit date (YYYY-MM-DD), e.g. the quarter's last day (default: today).", valueName: "date"))
+  var asOf: String?
 
   @Option(help: ArgumentHelp("Rule pack: a built-in name or a JSON file.", valueName: "pack"))
   var rules: String = "mhra-2017"
 
-  func validate() throws { _ = try parseAsOf(asOf) }
+  func validate() throws { _ = try auditDate() }
+
+  /// The as-of date; today's local date when not given (surveillance-rules.md §1).
+  /// The clock is read here, never inside the library.
+  func auditDate() throws -> LocalDate {
+    if let asOf { return try parseAsOf(asOf) }
+    let c = Calendar.current.dateComponents([.year, .month, .day], from: Date())
+    guard let today = LocalDate(year: c.year ?? 0, month: c.month ?? 0, day: c.day ?? 0) else {
+      throw ValidationError("cannot read today's date; give --as-of")
+    }
+    return today
+  }
 
   func runner(db: DatabaseQueue, logger: Logger, profilePath: String?) throws -> CheckRunner {
-    CheckRunner(db: db, logger: logger, pack: try loadPack(rules, profilePath: profilePath), asOf: try parseAsOf(asOf))
+    CheckRunner(db: db, logger: logger, pack: try loadPack(rules, profilePath: profilePath), asOf: try auditDate())
   }
 }

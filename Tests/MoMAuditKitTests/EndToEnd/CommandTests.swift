@@ -65,12 +65,22 @@ struct CommandTests {
     #expect(a == b)
   }
 
+  @Test("--as-of defaults to today")
+  func asOfToday() throws {
+    let t = TempDir()
+    defer { t.cleanup() }
+    #expect(try Executables.run("momaudit-check", ["--db", t.file("a.db")]).status == 0)
+    let asOf = try DatabaseQueue(path: t.file("a.db")).read { try String.fetchOne($0, sql: "SELECT as_of FROM check_run") }
+    let c = Calendar.current.dateComponents([.year, .month, .day], from: Date())
+    #expect(asOf == LocalDate(year: c.year!, month: c.month!, day: c.day!)?.iso)
+  }
+
   @Test("usage errors exit 64")
   func usage() throws {
     let t = TempDir()
     defer { t.cleanup() }
-    let noAsOf = try Executables.run("momaudit-check", ["--db", t.file("a.db")])
-    #expect(noAsOf.status == 64)
+    let noDB = try Executables.run("momaudit-check", ["--as-of", "2025-01-01"])
+    #expect(noDB.status == 64)
     let badDate = try Executables.run("momaudit-check", ["--db", t.file("a.db"), "--as-of", "31/02/2025"])
     #expect(badDate.status == 64)
     #expect(badDate.stderr.contains("--as-of \"31/02/2025\" is not a date"))
