@@ -1,0 +1,301 @@
+/// A row's values as bytes: for each canonical field, the span of its
+/// trimmed text in a buffer (or none when the column is absent). Reused
+/// from row to row by the reading thread.
+final class ByteRow {
+  @exclusivity(unchecked) private(set) var base: UnsafePointer<UInt8>
+  /// start, end per `Field.rawValue`; start < 0 when absent.
+  private let spans: UnsafeMutablePointer<Int>
+
+  init() {
+    spans = .allocate(capacity: Field.allCases.count * 2)
+    base = UnsafePointer(spans.withMemoryRebound(to: UInt8.self, capacity: 1) { $0 })
+    clear()
+  }
+
+  deinit { spans.deallocate() }
+
+  func clear() {
+    for i in 0..<Field.allCases.count {
+      spans[2 * i] = -1
+      spans[2 * i + 1] = -1
+    }
+  }
+
+  /// Starts a row whose values are in `base`.
+  @inline(__always) func start(_ base: UnsafePointer<UInt8>) {
+    self.base = base
+    clear()
+  }
+
+  /// Sets a field to `base[start..<end]`, trimmed of ASCII whitespace (the
+  /// only White_Space in ASCII text).
+  @inline(__always) func set(_ f: Field, _ start: Int, _ end: Int) {
+    var s = start
+    var e = end
+    while s < e, isASCIIWhitespace(base[s]) { s += 1 }
+    while e > s, isASCIIWhitespace(base[e - 1]) { e -= 1 }
+    spans[2 * f.rawValue] = s
+    spans[2 * f.rawValue + 1] = e
+  }
+
+  /// The trimmed value; nil when absent or blank (`RowValidator.Reader.value`).
+  @inline(__always) subscript(_ f: Field) -> UnsafeBufferPointer<UInt8>? {
+    let s = spans[2 * f.rawValue]
+    let e = spans[2 * f.rawValue + 1]
+    guard s >= 0, e > s else { return nil }
+    return UnsafeBufferPointer(start: base + s, count: e - s)
+  }
+
+  @inline(__always) func text(_ f: Field) -> String? {
+    self[f].map { String(decoding: $0, as: UTF8.self) }
+  }
+}
+
+/// The common case of `RowValidator` on bytes: a row of ASCII text in the
+/// canonical formats, every value valid, becomes its record without a String
+/// per field, a case-folded copy per code or an array per date. Anything
+/// else (a blank required field, a value that does not parse, a code not
+/// listed, non-ASCII text, a date after the export date) returns nil, and
+/// the row goes through `RowValidator` itself, which decides and words the
+/// reject. So this never rejects, and accepts exactly what `RowValidator`
+/// accepts with the same record: debug builds check every row against it.
+enum FastRowValidator {
+  static func procedure(_ r: ByteRow, exportDate: LocalDate?) -> ProcedureRecord? {
+    guard let id = r[.procedureId], let nhsBytes = r[.nhsNumber], let dateBytes = r[.procedureDate],
+      let sideBytes = r[.side], let typeBytes = r[.procedureType], let bearingBytes = r[.bearing],
+      let nhs = nhsNumber(nhsBytes), let date = date(dateBytes), let side = Codes.side.match(sideBytes),
+      let type = Codes.procedureType.match(typeBytes), let bearing = Codes.bearing.match(bearingBytes)
+    else { return nil }
+    if let exportDate, date > exportDate { return nil }
+    var sex = Sex.unknown
+    if let b = r[.sex] {
+      guard let s = Codes.sex.match(b) else { return nil }
+      sex = s
+    }
+    var dob: LocalDate? = nil
+    if let b = r[.dateOfBirth] {
+      guard let d = self.date(b) else { return nil }
+      dob = d
+    }
+    var head: Double? = nil
+    if let b = r[.headDiameterMm] {
+      guard let h = number(b), h >= 20, h <= 80 else { return nil }
+      head = h
+    }
+    return ProcedureRecord(
+      procedureId: String(decoding: id, as: UTF8.self), nhsNumber: nhs, localPatientId: r.text(.localPatientId),
+      sex: sex, dateOfBirth: dob, procedureDate: date, side: side, procedureType: type, bearing: bearing,
+      headDiameterMm: head, femoralComponent: r.text(.femoralComponent),
+      acetabularComponent: r.text(.acetabularComponent), stemComponent: r.text(.stemComponent),
+      manufacturer: r.text(.manufacturer), opcsCode: r.text(.opcsCode), trustCode: r.text(.trustCode),
+      siteCode: r.text(.siteCode), consultantCode: r.text(.consultantCode))
+  }
+
+  static func event(_ r: ByteRow, exportDate: LocalDate?) -> EventRecord? {
+    guard let id = r[.eventId], let nhsBytes = r[.nhsNumber], let dateBytes = r[.eventDate],
+      let typeBytes = r[.eventType], let nhs = nhsNumber(nhsBytes), let date = date(dateBytes),
+      let type = Codes.eventType.match(typeBytes)
+    else { return nil }
+    // A record after the export date carries a warning: RowValidator's case.
+    if let exportDate, date > exportDate { return nil }
+    var side: EventSide? = nil
+    if let b = r[.side] {
+      guard let s = Codes.eventSide.match(b) else { return nil }
+      side = s
+    }
+    // Every field must parse as its kind, whether or not it belongs to this type.
+    var symptomatic: Bool? = nil
+    if let b = r[.symptomatic] {
+      guard let v = boolean(b) else { return nil }
+      symptomatic = v
+    }
+    var ohs: Double? = nil
+    if let b = r[.oxfordHipScore] {
+      guard let v = number(b) else { return nil }
+      ohs = v
+    }
+    var cobalt: Double? = nil
+    if let b = r[.cobalt] {
+      guard let v = number(b) else { return nil }
+      cobalt = v
+    }
+    var chromium: Double? = nil
+    if let b = r[.chromium] {
+      guard let v = number(b) else { return nil }
+      chromium = v
+    }
+    var unit: IonUnit? = nil
+    if let b = r[.ionUnit] {
+      guard let v = Codes.ionUnit.match(b) else { return nil }
+      unit = v
+    }
+    var sample: SampleType? = nil
+    if let b = r[.sampleType] {
+      guard let v = Codes.sampleType.match(b) else { return nil }
+      sample = v
+    }
+    var finding: ImagingFinding? = nil
+    if let b = r[.imagingFinding] {
+      guard let v = Codes.imagingFinding.match(b) else { return nil }
+      finding = v
+    }
+    var e = EventRecord(
+      eventId: String(decoding: id, as: UTF8.self), nhsNumber: nhs, eventDate: date, eventType: type, side: side,
+      note: r.text(.note))
+    switch type {
+    case .review:
+      e.symptomatic = symptomatic
+      if let s = ohs {
+        guard let whole = NumberValue.wholeNumber(s), (0...48).contains(whole) else { return nil }
+        e.oxfordHipScore = whole
+      }
+    case .bloodMetalIons:
+      guard cobalt != nil || chromium != nil, let unit else { return nil }
+      if let v = cobalt, v < 0 { return nil }
+      if let v = chromium, v < 0 { return nil }
+      e.cobalt = cobalt
+      e.chromium = chromium
+      e.ionUnit = unit
+      e.sampleType = sample ?? .wholeBlood
+    case .marsMRI, .ultrasound, .xray:
+      e.imagingFinding = finding
+    default:
+      break
+    }
+    return e
+  }
+
+  // MARK: values (DateValue, NHSNumber, NumberValue, BooleanValue on bytes)
+
+  @inline(__always) private static func digit(_ c: UInt8) -> Int? {
+    c >= 0x30 && c <= 0x39 ? Int(c &- 0x30) : nil
+  }
+
+  /// `DateValue.parse`: `YYYY-MM-DD`, `YYYYMMDD`, `D/M/YYYY` (one or two digits).
+  static func date(_ b: UnsafeBufferPointer<UInt8>) -> LocalDate? {
+    func num(_ from: Int, _ to: Int) -> Int? {
+      var v = 0
+      for i in from..<to {
+        guard let d = digit(b[i]) else { return nil }
+        v = v * 10 + d
+      }
+      return v
+    }
+    let n = b.count
+    if n == 10, b[4] == 0x2D, b[7] == 0x2D {
+      guard let y = num(0, 4), let m = num(5, 7), let d = num(8, 10) else { return nil }
+      return LocalDate(year: y, month: m, day: d)
+    }
+    if n == 8, let y = num(0, 4), let m = num(4, 6), let d = num(6, 8) {
+      return LocalDate(year: y, month: m, day: d)
+    }
+    // D/M/YYYY: exactly two slashes, day and month of one or two digits.
+    guard n >= 8, n <= 10 else { return nil }
+    var slash1 = -1
+    var slash2 = -1
+    for i in 0..<n where b[i] == 0x2F {
+      if slash1 < 0 { slash1 = i } else if slash2 < 0 { slash2 = i } else { return nil }
+    }
+    guard slash1 >= 1, slash1 <= 2, slash2 - slash1 - 1 >= 1, slash2 - slash1 - 1 <= 2, n - slash2 - 1 == 4,
+      let d = num(0, slash1), let m = num(slash1 + 1, slash2), let y = num(slash2 + 1, n)
+    else { return nil }
+    return LocalDate(year: y, month: m, day: d)
+  }
+
+  /// `NHSNumber.normalise`, valid numbers only: ten digits (spaces and
+  /// hyphens between them), not all the same, modulus 11.
+  static func nhsNumber(_ b: UnsafeBufferPointer<UInt8>) -> String? {
+    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    var n = 0
+    let ok: Bool = withUnsafeMutableBytes(of: &digits) { d in
+      for c in b {
+        if c >= 0x30 && c <= 0x39 {
+          guard n < 10 else { return false }
+          d[n] = c
+          n += 1
+        } else if c != 0x20 && c != 0x2D {
+          return false
+        }
+      }
+      guard n == 10 else { return false }
+      var same = true
+      var sum = 0
+      for i in 0..<10 where d[i] != d[0] { same = false }
+      guard !same else { return false }
+      for i in 0..<9 { sum += Int(d[i] - 0x30) * (10 - i) }
+      var check = 11 - sum % 11
+      if check == 11 { check = 0 }
+      return check != 10 && check == Int(d[9] - 0x30)
+    }
+    guard ok else { return nil }
+    return withUnsafeBytes(of: &digits) { String(decoding: $0, as: UTF8.self) }
+  }
+
+  /// `NumberValue.parse` (which it calls, on the checked text).
+  static func number(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
+    NumberValue.parse(String(decoding: b, as: UTF8.self))
+  }
+
+  /// `BooleanValue.parse` for ASCII: y/yes/true/1, n/no/false/0, any case.
+  static func boolean(_ b: UnsafeBufferPointer<UInt8>) -> Bool? {
+    switch b.count {
+    case 1:
+      switch b[0] | 0x20 {
+      case 0x79: return true  // y
+      case 0x6E: return false  // n
+      default: break
+      }
+      if b[0] == 0x31 { return true }
+      if b[0] == 0x30 { return false }
+      return nil
+    case 2: return Codes.lowerEquals(b, "no") ? false : nil
+    case 3: return Codes.lowerEquals(b, "yes") ? true : nil
+    case 4: return Codes.lowerEquals(b, "true") ? true : nil
+    case 5: return Codes.lowerEquals(b, "false") ? false : nil
+    default: return nil
+    }
+  }
+}
+
+/// Coded values matched on ASCII bytes, case-insensitively: `init(code:)`
+/// for ASCII text, whose case folding is lowercasing.
+struct CodeTable<C: CodedValue> {
+  private let spellings: [([UInt8], C)]
+
+  init(_ type: C.Type) {
+    spellings = C.spellings.compactMap { s, c in s.utf8.allSatisfy({ $0 < 0x80 }) ? (Array(s.utf8), c) : nil }
+  }
+
+  @inline(__always) func match(_ b: UnsafeBufferPointer<UInt8>) -> C? {
+    for (s, c) in spellings where s.count == b.count {
+      var equal = true
+      for i in 0..<s.count where Codes.lower(b[i]) != s[i] {
+        equal = false
+        break
+      }
+      if equal { return c }
+    }
+    return nil
+  }
+}
+
+enum Codes {
+  static let side = CodeTable(Side.self)
+  static let sex = CodeTable(Sex.self)
+  static let procedureType = CodeTable(ProcedureType.self)
+  static let bearing = CodeTable(Bearing.self)
+  static let eventType = CodeTable(EventType.self)
+  static let eventSide = CodeTable(EventSide.self)
+  static let ionUnit = CodeTable(IonUnit.self)
+  static let sampleType = CodeTable(SampleType.self)
+  static let imagingFinding = CodeTable(ImagingFinding.self)
+
+  @inline(__always) static func lower(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5A ? c | 0x20 : c }
+
+  static func lowerEquals(_ b: UnsafeBufferPointer<UInt8>, _ s: StaticString) -> Bool {
+    guard b.count == s.utf8CodeUnitCount else { return false }
+    let p = s.utf8Start
+    for i in 0..<b.count where lower(b[i]) != p[i] { return false }
+    return true
+  }
+}

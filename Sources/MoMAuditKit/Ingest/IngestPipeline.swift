@@ -1,0 +1,298 @@
+import Foundation
+
+/// How one file is read: the format, the encoding, the profile.
+struct FileReadPlan: Sendable {
+  enum Format: String, Sendable { case csv, xml }
+  var path: String
+  var format: Format
+  var encoding: TextEncoding
+  var profile: Profile
+}
+
+/// What the reading thread learnt about the file as a whole.
+struct FileReadResult: Sendable {
+  /// CSV: the kind of the file (from its header); XML: nil (mixed).
+  var kind: RecordKind?
+  var exportDate: LocalDate?
+  /// Where the time went, for the debug log: CPU seconds of the reading
+  /// thread, and seconds each side waited for the other.
+  var readerCPU = 0.0
+  /// Rows that took FastRowValidator's path.
+  var fastRows = 0
+  var readerWaited = 0.0
+  var writerWaited = 0.0
+}
+
+/// CPU time of the calling thread, in seconds.
+func threadCPUTime() -> Double {
+  var ts = timespec()
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+  return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+func monotonicTime() -> Double {
+  var ts = timespec()
+  clock_gettime(CLOCK_MONOTONIC, &ts)
+  return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// Reads, validates and fingerprints one file's rows on a thread of its own,
+/// while the calling thread writes them: parsing and validation on one core,
+/// SQLite on the other (issue 5). Rows travel in batches through a bounded
+/// queue, so memory stays flat whatever the file's size, and arrive in file
+/// order, so duplicate handling sees exactly the sequence a single thread
+/// would.
+enum IngestPipeline {
+  static let batchSize = 1024
+  /// Batches in flight at most (reader ahead of writer).
+  static let depth = 4
+
+  /// Runs the reader for `plan` on a new thread and calls `consume` on this
+  /// thread for every batch, in order. Errors of the reader (a refused file)
+  /// are thrown here after the rows before them were consumed; an error of
+  /// `consume` stops the reader. Returns when the reader thread has ended.
+  static func run(_ plan: FileReadPlan, consume: (PackedBatch) throws -> Void) throws -> FileReadResult {
+    let channel = Channel()
+    let ended = DispatchSemaphore(value: 0)
+    let thread = Thread {
+      defer { ended.signal() }
+      #if os(Linux)
+        // Named for profilers (perf --comm momaudit-reader).
+        if let fh = FileHandle(forWritingAtPath: "/proc/thread-self/comm") {
+          fh.write(Data("momaudit-reader".utf8))
+          try? fh.close()
+        }
+      #endif
+      do {
+        var result = try read(plan, channel)
+        result.readerCPU = threadCPUTime()
+        result.readerWaited = channel.readerWaited
+        channel.finish(.success(result))
+      } catch {
+        channel.finish(.failure(error))
+      }
+    }
+    thread.stackSize = 8 << 20
+    thread.start()
+    defer {
+      channel.cancel()
+      ended.wait()
+    }
+    while let batch = try channel.take() {
+      try consume(batch)
+    }
+    var result = try channel.result()
+    result.writerWaited = channel.writerWaited
+    return result
+  }
+
+  private struct Cancelled: Error {}
+
+  /// The reading thread: rows to packed records, in batches.
+  private static func read(_ plan: FileReadPlan, _ channel: Channel) throws -> FileReadResult {
+    let text = RecordText()
+    var batch = PackedBatch(rows: batchSize)
+    let profile = plan.profile
+    // Recodes change values before validation: those rows take the full path.
+    let fast = profile.values.isEmpty
+    let byteRow = ByteRow()
+    var fastRows = 0
+
+    func flush() throws {
+      guard batch.count >= batchSize else { return }
+      guard channel.put(batch) else { throw Cancelled() }
+      batch = PackedBatch(rows: batchSize)
+    }
+
+    func pack(_ p: ProcedureRecord, line: Int, location: String?, raw: (PackedBatch) -> Void) {
+      batch.append(p, isASR: RecordFacts.isASR(p), hash: text.fingerprint(p), location: location, line: line, raw: raw)
+    }
+
+    func pack(_ e: EventRecord, _ warnings: [RecordWarning], line: Int, location: String?, raw: (PackedBatch) -> Void) {
+      batch.append(e, warnings: warnings, hash: text.fingerprint(e), location: location, line: line, raw: raw)
+    }
+
+    /// The full path: RowValidator on the row's Strings.
+    func emit(_ input: RawRow) throws {
+      var row = input
+      if !profile.values.isEmpty { profile.recode(&row) }
+      switch RowValidator.validate(row) {
+      case .failure(let problem):
+        batch.appendReject(row, problem)
+      case .success(.procedure(let p)):
+        pack(p, line: row.line, location: row.location) { $0.text(row.raw) }
+      case .success(.event(let e, let warnings)):
+        pack(e, warnings, line: row.line, location: row.location) { $0.text(row.raw) }
+      }
+      try flush()
+    }
+
+    var result = FileReadResult()
+    switch plan.format {
+    case .csv:
+      var header: CSVHeader? = nil
+      do {
+        try CSVReader(path: plan.path, encoding: plan.encoding).forEachRecordView { record in
+          guard let h = header else {
+            header = try CSVHeader(record: record.record, path: plan.path, renames: profile.columns)
+            return
+          }
+          if fast, record.problem == nil, record.count == h.columns.count, record.isASCII {
+            // The common case on bytes (FastRowValidator); nil: the full path.
+            let done: Bool = {
+              byteRow.start(record.base)
+              for i in 0..<h.columns.count {
+                if let f = h.columns[i] { byteRow.set(f, record.start(i), record.ends[i]) }
+              }
+              switch h.kind {
+              case .procedure:
+                guard let p = FastRowValidator.procedure(byteRow, exportDate: nil) else { return false }
+                assert(Self.sameAsValidator(.procedure(p), h.row(from: record)))
+                pack(p, line: record.line, location: nil) { record.packRaw(into: $0) }
+              case .event:
+                guard let e = FastRowValidator.event(byteRow, exportDate: nil) else { return false }
+                assert(Self.sameAsValidator(.event(e, warnings: []), h.row(from: record)))
+                pack(e, [], line: record.line, location: nil) { record.packRaw(into: $0) }
+              }
+              return true
+            }()
+            if done {
+              fastRows += 1
+              try flush()
+              return
+            }
+          }
+          try emit(h.row(from: record))
+        }
+      } catch CSVReader.ReadError.openQuoteAtEndOfFile(let line) {
+        throw IngestError.fileRefused(
+          path: plan.path, reason: "line \(line): a quoted field is still open at the end of the file")
+      }
+      guard let header else { throw IngestError.fileRefused(path: plan.path, reason: "the file has no header row") }
+      result.kind = header.kind
+    case .xml:
+      do {
+        result.exportDate = try XMLExportReader(path: plan.path, encoding: plan.encoding).forEachRow { row in
+          try emit(row)
+        }
+      } catch let r as XMLExportReader.Refusal {
+        throw IngestError.fileRefused(path: plan.path, reason: r.reason)
+      }
+    }
+    if batch.count > 0, !channel.put(batch) { throw Cancelled() }
+    result.fastRows = fastRows
+    return result
+  }
+
+  /// Debug builds: the fast path's record is RowValidator's.
+  static func sameAsValidator(_ fast: RowValidator.Outcome, _ row: RawRow) -> Bool {
+    switch (fast, RowValidator.validate(row)) {
+    case (.procedure(let a), .success(.procedure(let b))): return a == b
+    case (.event(let a, let wa), .success(.event(let b, let wb))): return a == b && wa == wb
+    default: return false
+    }
+  }
+
+  /// A bounded FIFO of batches between the two threads.
+  private final class Channel: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var batches: [PackedBatch?] = []
+    private var head = 0
+    private var outcome: Result<FileReadResult, any Error>? = nil
+    private var cancelled = false
+    private(set) var readerWaited = 0.0
+    private(set) var writerWaited = 0.0
+
+    /// Blocks while the queue is full. Returns false when the writer has stopped.
+    func put(_ batch: PackedBatch) -> Bool {
+      condition.lock()
+      defer { condition.unlock() }
+      if batches.count - head >= IngestPipeline.depth, !cancelled {
+        let t = monotonicTime()
+        while batches.count - head >= IngestPipeline.depth, !cancelled { condition.wait() }
+        readerWaited += monotonicTime() - t
+      }
+      if cancelled { return false }
+      batches.append(batch)
+      condition.broadcast()
+      return true
+    }
+
+    /// The next batch; nil when the reader has finished (successfully or not).
+    func take() throws -> PackedBatch? {
+      condition.lock()
+      defer { condition.unlock() }
+      if batches.count == head, outcome == nil {
+        let t = monotonicTime()
+        while batches.count == head, outcome == nil { condition.wait() }
+        writerWaited += monotonicTime() - t
+      }
+      if batches.count > head {
+        let b = batches[head]
+        batches[head] = nil
+        head += 1
+        if head == batches.count {
+          batches.removeAll(keepingCapacity: true)
+          head = 0
+        }
+        condition.broadcast()
+        return b
+      }
+      return nil
+    }
+
+    func finish(_ result: Result<FileReadResult, any Error>) {
+      condition.lock()
+      outcome = result
+      condition.broadcast()
+      condition.unlock()
+    }
+
+    func result() throws -> FileReadResult {
+      condition.lock()
+      defer { condition.unlock() }
+      return try outcome!.get()
+    }
+
+    func cancel() {
+      condition.lock()
+      cancelled = true
+      condition.broadcast()
+      condition.unlock()
+    }
+  }
+}
+
+/// Facts about a record worked out on the reading thread.
+enum RecordFacts {
+  /// `p.isASR`: the token ASR in a component. ASCII text (the usual case) is
+  /// scanned on its bytes; anything else goes through `containsASRToken`.
+  static func isASR(_ p: ProcedureRecord) -> Bool {
+    let result = containsASR(p.femoralComponent) || containsASR(p.acetabularComponent) || containsASR(p.stemComponent)
+    assert(result == p.isASR)
+    return result
+  }
+
+  private static func containsASR(_ text: String?) -> Bool {
+    guard var text else { return false }
+    let ascii: Bool? = text.withUTF8 { b in
+      guard b.count >= 3 else { return false }  // fewer than three scalars
+      for c in b where c >= 0x80 { return nil }
+      // For ASCII, word characters (letters, digits, _) are [A-Za-z0-9_].
+      func isWord(_ c: UInt8) -> Bool {
+        c == 0x5F || (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A)
+      }
+      var i = 0
+      while i + 3 <= b.count {
+        if b[i] | 0x20 == 0x61, b[i + 1] | 0x20 == 0x73, b[i + 2] | 0x20 == 0x72,
+          i == 0 || !isWord(b[i - 1]), i + 3 == b.count || !isWord(b[i + 3])
+        {
+          return true
+        }
+        i += 1
+      }
+      return false
+    }
+    return ascii ?? containsASRToken(text)
+  }
+}
