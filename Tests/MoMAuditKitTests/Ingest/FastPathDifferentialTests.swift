@@ -1,0 +1,130 @@
+import Foundation
+import GRDB
+import Testing
+@testable import MoMAuditKit
+
+/// The ingest's fast path (bytes, two threads) must store exactly what the
+/// reference path stores: CSVReader's strings, Unicode trimming, then
+/// RowValidator. Random rows mix canonical values with near misses (case,
+/// Unicode whitespace and letters, odd numbers, impossible dates) so both
+/// the fast path and its fallback are exercised; every stored record and
+/// every reject is compared.
+@Suite("Fast path = reference path")
+struct FastPathDifferentialTests {
+  static let ws = ["", " ", "\t", "\u{00A0}", "\u{2003}", "\u{3000}"]
+  static let values: [Field: [String]] = [
+    .nhsNumber: ["9434765919", "943 476 5919", "943-476-5919", "9434765918", "0000000000", "94347659190", "９434765919"],
+    .sex: ["", "1", "2", "M", "f", "Female", "9", "X", "x", "u", "ｍ"],
+    .dateOfBirth: ["", "1951-03-14", "14/3/1951", "19510314", "1951-02-29", "31/02/1951", "1951-3-14"],
+    .procedureDate: ["2006-05-02", "2/5/2006", "02/05/2006", "20060502", "2006-02-30", "2030-01-01", "06-05-02"],
+    .side: ["L", "r", "Left", "RIGHT", "B", "", "ℓ"],
+    .procedureType: ["total_hip", "THR", "primary_thr", "HR", "hip_resurfacing", "Rev", "revision", "thr ", "hip"],
+    .bearing: ["MoM", "mom", "metal-on-metal", "Metal On Metal", "M-o-M", "MOP", "CoC", "unknown", "MoX", "ＭoM"],
+    .headDiameterMm: ["", "46", "46.0", "+46", "20", "80", "80.0001", "19.99", "5.", ".5", "1e2", "NaN", "４６"],
+    .femoralComponent: ["", "BHR head", "DePuy ASR XL", "=HYPERLINK(1)", "Café", "x\u{00A0}"],
+    .eventDate: ["2020-01-01", "1/1/2020", "20200101", "2020-13-01", "2019-02-29", "2020-02-29"],
+    .eventType: ["review", "Clinic", "ions", "blood_test", "MRI", "us", "xray", "dna", "declined", "transfer", "deceased", "phone"],
+    .symptomatic: ["", "Y", "n", "yes", "FALSE", "1", "0", "maybe"],
+    .oxfordHipScore: ["", "40", "40.0", "+40", "48", "49", "-1", "40.5", "0"],
+    .cobalt: ["", "1.9", "7", "7.01", "0", "-0.5", "119", "abc", "1,5"],
+    .chromium: ["", "1.4", "135", "+2", "-1"],
+    .ionUnit: ["", "ug/L", "µg/L", "μg/L", "UG/L", "ppb", "nmol/L", "mg/L"],
+    .sampleType: ["", "whole_blood", "Serum", "plasma", "urine"],
+    .imagingFinding: ["", "normal", "pseudotumour", "Muscle_or_bone_damage", "tumour"],
+    .note: ["", "fine", "a \"quoted\" note, with comma", "line\nbreak", "trailing nbsp\u{00A0}", "é"],
+  ]
+
+  static func field(_ f: Field, _ rng: inout SplitMix) -> String {
+    // The first three values of every list are valid: mostly those, so most
+    // rows take the fast path, with one field in ~15 a variant or near miss.
+    let choices = values[f] ?? [""]
+    let valid = rng.next() % 15 != 0
+    let v = valid ? choices[Int(rng.next() % UInt64(min(3, choices.count)))] : choices[Int(rng.next() % UInt64(choices.count))]
+    let pad = rng.next() % 12 == 0
+    return pad ? ws[Int(rng.next() % UInt64(ws.count))] + v + ws[Int(rng.next() % UInt64(ws.count))] : v
+  }
+
+  static func csvCell(_ s: String) -> String {
+    s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+  }
+
+  static func file(kind: RecordKind, rows: Int, seed: UInt64) -> String {
+    var rng = SplitMix(seed: seed)
+    let fields = kind.fields.filter { $0 != .localPatientId }
+    var lines = [fields.map(\.name).joined(separator: ",")]
+    for i in 0..<rows {
+      lines.append(fields.map { f -> String in
+        if f == kind.idField { return "ID-\(i)" }
+        return csvCell(field(f, &rng))
+      }.joined(separator: ","))
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// What the reference path accepts: id → record, and the rejected ids.
+  static func reference(_ text: String) throws -> (accepted: [String: RowValidator.Outcome], rejected: [String: String]) {
+    let records = try CSVReader.records(in: Array(text.utf8))
+    let names = records[0].fields.map { foldCase(String(trimUnicodeWhitespace(Substring($0)))) }
+    let kind: RecordKind = names.contains("procedure_id") ? .procedure : .event
+    var accepted: [String: RowValidator.Outcome] = [:]
+    var rejected: [String: String] = [:]
+    for r in records.dropFirst() {
+      var row = RawRow(kind: kind, line: r.line, raw: r.raw)
+      for (i, n) in names.enumerated() where i < r.fields.count {
+        if let f = Field.named(n) { row[f] = String(trimUnicodeWhitespace(Substring(r.fields[i]))) }
+      }
+      let id = row[kind.idField] ?? ""
+      switch RowValidator.validate(row) {
+      case .success(let o): accepted[id] = o
+      case .failure(let p): rejected[id] = p.code
+      }
+    }
+    return (accepted, rejected)
+  }
+
+  @Test("random procedures and events: the same records, rejects and reasons", arguments: [UInt64(1), 2, 3, 4, 5, 6])
+  func differential(_ seed: UInt64) throws {
+    let t = TempDir()
+    defer { t.cleanup() }
+    for kind in [RecordKind.procedure, .event] {
+      let text = Self.file(kind: kind, rows: 1_500, seed: seed &* 31 &+ (kind == .event ? 7 : 0))
+      let path = t.write("\(kind.rawValue)-\(seed).csv", text)
+      let (db, outcomes) = try ingest([path])
+      #expect(outcomes.first?.status == .loaded)
+      let (accepted, rejected) = try Self.reference(text)
+      #expect(accepted.count > 150, "too few accepted rows to exercise the fast path")
+      #expect(rejected.count > 150, "too few rejected rows to exercise the fallback")
+      #expect(outcomes.first?.rowsAccepted == accepted.count)
+      #expect(outcomes.first?.rowsRejected == rejected.count)
+      let storedRejects = try db.read {
+        try Row.fetchAll($0, sql: "SELECT record_id, reason_code FROM reject").reduce(into: [String: String]()) {
+          $0[$1[0] as String? ?? ""] = $1[1]
+        }
+      }
+      #expect(storedRejects == rejected)
+      try db.read { d in
+        switch kind {
+        case .procedure:
+          for row in try Row.fetchAll(d, sql: "SELECT \(ProcedureRecord.columns) FROM procedure") {
+            let stored = ProcedureRecord(row: row)
+            guard case .procedure(let expected)? = accepted[stored.procedureId] else {
+              Issue.record("stored \(stored.procedureId), which the reference rejects")
+              continue
+            }
+            #expect(stored == expected)
+          }
+        case .event:
+          for row in try Row.fetchAll(d, sql: "SELECT \(EventRecord.columns), note FROM event") {
+            var stored = EventRecord(row: row)
+            stored.note = row["note"]
+            guard case .event(let expected, _)? = accepted[stored.eventId] else {
+              Issue.record("stored \(stored.eventId), which the reference rejects")
+              continue
+            }
+            #expect(stored == expected)
+          }
+        }
+      }
+    }
+  }
+}
