@@ -52,44 +52,21 @@ enum IngestPipeline {
   /// are thrown here after the rows before them were consumed; an error of
   /// `consume` stops the reader. Returns when the reader thread has ended.
   static func run(_ plan: FileReadPlan, consume: (PackedBatch) throws -> Void) throws -> FileReadResult {
-    let channel = Channel()
-    let ended = DispatchSemaphore(value: 0)
-    let thread = Thread {
-      defer { ended.signal() }
-      #if os(Linux)
-        // Named for profilers (perf --comm momaudit-reader).
-        if let fh = FileHandle(forWritingAtPath: "/proc/thread-self/comm") {
-          fh.write(Data("momaudit-reader".utf8))
-          try? fh.close()
-        }
-      #endif
-      do {
+    var (result, channel) = try BoundedChannel<PackedBatch, FileReadResult>.run(
+      name: "momaudit-reader", depth: depth,
+      produce: { channel in
         var result = try read(plan, channel)
         result.readerCPU = threadCPUTime()
-        result.readerWaited = channel.readerWaited
-        channel.finish(.success(result))
-      } catch {
-        channel.finish(.failure(error))
-      }
-    }
-    thread.stackSize = 8 << 20
-    thread.start()
-    defer {
-      channel.cancel()
-      ended.wait()
-    }
-    while let batch = try channel.take() {
-      try consume(batch)
-    }
-    var result = try channel.result()
-    result.writerWaited = channel.writerWaited
+        result.readerWaited = channel.producerWaited
+        return result
+      }, consume: consume)
+    result.writerWaited = channel.consumerWaited
     return result
   }
 
-  private struct Cancelled: Error {}
 
   /// The reading thread: rows to packed records, in batches.
-  private static func read(_ plan: FileReadPlan, _ channel: Channel) throws -> FileReadResult {
+  private static func read(_ plan: FileReadPlan, _ channel: BoundedChannel<PackedBatch, FileReadResult>) throws -> FileReadResult {
     let text = RecordText()
     var batch = PackedBatch(rows: batchSize)
     let profile = plan.profile
@@ -100,7 +77,7 @@ enum IngestPipeline {
 
     func flush() throws {
       guard batch.count >= batchSize else { return }
-      guard channel.put(batch) else { throw Cancelled() }
+      guard channel.put(batch) else { throw ChannelCancelled() }
       batch = PackedBatch(rows: batchSize)
     }
 
@@ -172,16 +149,44 @@ enum IngestPipeline {
       result.kind = header.kind
     case .xml:
       do {
-        result.exportDate = try XMLExportReader(path: plan.path, encoding: plan.encoding).forEachRow { row in
+        func fastXML(_ x: borrowing XMLFastRow, _ debugRow: RawRow?) throws -> Bool {
+          switch x.kind {
+          case .procedure:
+            guard let p = FastRowValidator.procedure(x.row, exportDate: x.exportDate) else { return false }
+            assert(debugRow.map { Self.sameAsValidator(.procedure(p), $0, raw: x.raw, location: x.location) } ?? true)
+            let location = String(decoding: x.location, as: UTF8.self)
+            let raw = x.raw
+            pack(p, line: x.line, location: location) { $0.text(raw) }
+          case .event:
+            guard let e = FastRowValidator.event(x.row, exportDate: x.exportDate) else { return false }
+            assert(
+              debugRow.map { Self.sameAsValidator(.event(e, warnings: []), $0, raw: x.raw, location: x.location) } ?? true)
+            let location = String(decoding: x.location, as: UTF8.self)
+            let raw = x.raw
+            pack(e, [], line: x.line, location: location) { $0.text(raw) }
+          }
+          fastRows += 1
+          try flush()
+          return true
+        }
+        result.exportDate = try XMLExportReader(path: plan.path, encoding: plan.encoding).forEachRow(fast: fast ? fastXML : nil) { row in
           try emit(row)
         }
       } catch let r as XMLExportReader.Refusal {
         throw IngestError.fileRefused(path: plan.path, reason: r.reason)
       }
     }
-    if batch.count > 0, !channel.put(batch) { throw Cancelled() }
+    if batch.count > 0, !channel.put(batch) { throw ChannelCancelled() }
     result.fastRows = fastRows
     return result
+  }
+
+  /// Debug builds: the fast path's record, raw text and location are the full path's.
+  static func sameAsValidator(
+    _ fast: RowValidator.Outcome, _ row: RawRow, raw: UnsafeBufferPointer<UInt8>, location: UnsafeBufferPointer<UInt8>
+  ) -> Bool {
+    sameAsValidator(fast, row) && row.raw == String(decoding: raw, as: UTF8.self)
+      && row.location == String(decoding: location, as: UTF8.self)
   }
 
   /// Debug builds: the fast path's record is RowValidator's.
@@ -190,75 +195,6 @@ enum IngestPipeline {
     case (.procedure(let a), .success(.procedure(let b))): return a == b
     case (.event(let a, let wa), .success(.event(let b, let wb))): return a == b && wa == wb
     default: return false
-    }
-  }
-
-  /// A bounded FIFO of batches between the two threads.
-  private final class Channel: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var batches: [PackedBatch?] = []
-    private var head = 0
-    private var outcome: Result<FileReadResult, any Error>? = nil
-    private var cancelled = false
-    private(set) var readerWaited = 0.0
-    private(set) var writerWaited = 0.0
-
-    /// Blocks while the queue is full. Returns false when the writer has stopped.
-    func put(_ batch: PackedBatch) -> Bool {
-      condition.lock()
-      defer { condition.unlock() }
-      if batches.count - head >= IngestPipeline.depth, !cancelled {
-        let t = monotonicTime()
-        while batches.count - head >= IngestPipeline.depth, !cancelled { condition.wait() }
-        readerWaited += monotonicTime() - t
-      }
-      if cancelled { return false }
-      batches.append(batch)
-      condition.broadcast()
-      return true
-    }
-
-    /// The next batch; nil when the reader has finished (successfully or not).
-    func take() throws -> PackedBatch? {
-      condition.lock()
-      defer { condition.unlock() }
-      if batches.count == head, outcome == nil {
-        let t = monotonicTime()
-        while batches.count == head, outcome == nil { condition.wait() }
-        writerWaited += monotonicTime() - t
-      }
-      if batches.count > head {
-        let b = batches[head]
-        batches[head] = nil
-        head += 1
-        if head == batches.count {
-          batches.removeAll(keepingCapacity: true)
-          head = 0
-        }
-        condition.broadcast()
-        return b
-      }
-      return nil
-    }
-
-    func finish(_ result: Result<FileReadResult, any Error>) {
-      condition.lock()
-      outcome = result
-      condition.broadcast()
-      condition.unlock()
-    }
-
-    func result() throws -> FileReadResult {
-      condition.lock()
-      defer { condition.unlock() }
-      return try outcome!.get()
-    }
-
-    func cancel() {
-      condition.lock()
-      cancelled = true
-      condition.broadcast()
-      condition.unlock()
     }
   }
 }

@@ -70,8 +70,16 @@ package struct Ingester {
   package func ingest(inputs: [String]) throws -> [FileOutcome] {
     let files = try Self.resolveInputs(inputs)
     var outcomes: [FileOutcome] = []
-    for path in files {
-      let outcome = try ingestFile(path: path)
+    // The next file's scan (hash, encoding) runs on the other core while
+    // this file's indexes are rebuilt, when nothing else does.
+    var prescan: Prescan? = nil
+    for (i, path) in files.enumerated() {
+      let scan = prescan?.path == path ? prescan!.result() : Result { try FileScan.scan(path: path) }
+      prescan = nil
+      let next = i + 1 < files.count ? files[i + 1] : nil
+      let outcome = try ingestFile(path: path, scan: scan) {
+        if let next { prescan = Prescan(path: next) }
+      }
       switch outcome.status {
       case .loaded:
         logger.info(
@@ -93,11 +101,17 @@ package struct Ingester {
   typealias Format = FileReadPlan.Format
 
   package func ingestFile(path: String) throws -> FileOutcome {
+    try ingestFile(path: path, scan: Result { try FileScan.scan(path: path) }, loaded: {})
+  }
+
+  /// `loaded` is called once the file's rows are written, before its
+  /// indexes are rebuilt.
+  func ingestFile(path: String, scan scanned: Result<FileScan, any Error>, loaded: () -> Void) throws -> FileOutcome {
     var outcome = FileOutcome(path: path, status: .loaded)
     let started = monotonicTime()
     let scan: FileScan
     do {
-      scan = try FileScan.scan(path: path)
+      scan = try scanned.get()
     } catch {
       throw AuditError.inputMissing(path: path)
     }
@@ -131,7 +145,7 @@ package struct Ingester {
       // inserts first). Restored after the file.
       let foreignKeys = try db.writeWithoutTransaction { db in
         let on = try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") ?? false
-        try db.execute(sql: "PRAGMA cache_size = -\(Self.cacheKiB); PRAGMA threads = 2; PRAGMA foreign_keys = OFF")
+        try db.execute(sql: "PRAGMA cache_size = -\(Self.cacheKiB); PRAGMA foreign_keys = OFF")
         return on
       }
       defer {
@@ -147,13 +161,14 @@ package struct Ingester {
         let read = try IngestPipeline.run(plan) { batch in
           try apply(batch, writer: writer, bulk: bulk, counts: &counts)
         }
-        let loaded = monotonicTime()
+        let loadedAt = monotonicTime()
+        loaded()
         try bulk.finish(writer: writer)
         logger.debug(
           "file load timing",
           metadata: [
             "file": "\(path)", "rows": "\(counts.read)", "fast_rows": "\(read.fastRows)", "seconds": "\(fmt(monotonicTime() - started))",
-            "scan_seconds": "\(fmt(scanned - started))", "indexes_seconds": "\(fmt(monotonicTime() - loaded))",
+            "scan_seconds": "\(fmt(scanned - started))", "indexes_seconds": "\(fmt(monotonicTime() - loadedAt))",
             "reader_cpu": "\(fmt(read.readerCPU))", "reader_waited": "\(fmt(read.readerWaited))",
             "writer_cpu": "\(fmt(threadCPUTime() - writerCPU0))", "writer_waited": "\(fmt(read.writerWaited))",
           ])
@@ -369,6 +384,29 @@ struct CSVHeader {
       if let f = columns[i] { row[f] = record.trimmedField(i) }
     }
     return row
+  }
+}
+
+/// A file's scan running on a thread of its own.
+final class Prescan: @unchecked Sendable {
+  let path: String
+  private let done = DispatchSemaphore(value: 0)
+  private var value: Result<FileScan, any Error>? = nil
+
+  init(path: String) {
+    self.path = path
+    let thread = Thread { [self] in
+      value = Result { try FileScan.scan(path: path) }
+      done.signal()
+    }
+    thread.start()
+  }
+
+  /// Waits for the scan.
+  func result() -> Result<FileScan, any Error> {
+    done.wait()
+    done.signal()
+    return value!
   }
 }
 

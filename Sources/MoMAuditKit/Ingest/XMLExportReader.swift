@@ -35,6 +35,16 @@ package struct XMLExportReader {
   /// Calls `body` for each row; returns the export date.
   @discardableResult
   package func forEachRow(_ body: (RawRow) throws -> Void) throws -> LocalDate? {
+    try forEachRow(fast: nil, body)
+  }
+
+  /// Calls `fast` for each row whose attributes are short printable ASCII
+  /// (XMLFastRow; debug builds pass the RawRow the row would have been, for
+  /// checking), and `body` for the others and for those `fast` declines.
+  @discardableResult
+  func forEachRow(
+    fast: ((borrowing XMLFastRow, RawRow?) throws -> Bool)?, _ body: (RawRow) throws -> Void
+  ) throws -> LocalDate? {
     // BIG_LINES: element line numbers past 65,535 stay exact.
     let options = Int32(
       XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue | XML_PARSE_BIG_LINES.rawValue)
@@ -64,12 +74,122 @@ package struct XMLExportReader {
 
     var stack: [Frame] = []
     var exportDate: LocalDate? = nil
-    var patientAttrs: [(String, String)] = []
     var patientIndex = 0
-    var childIndex: [String: Int] = [:]
-    var current: RawRow? = nil
+    var procedureIndex = 0
+    var eventIndex = 0
     var components: [(ComponentRole?, String, String)] = []  // role, raw role, text
     var componentTooLong = false
+    // Attributes as bytes; Strings only when a row takes the full path.
+    var fieldCache: [UnsafeRawPointer: Field?] = [:]
+    var patientBytes = XMLAttributeBytes()
+    var patientStrings: [(String, String)]? = nil
+    var elementBytes = XMLAttributeBytes()
+    // The procedure whose end tag is awaited: kind, line, index, fast.
+    var pending: (line: Int, index: Int, fast: Bool)? = nil
+    let byteRow = ByteRow()
+    var values: [UInt8] = []
+    var spans: [(Field, Range<Int>)] = []
+    var rawBytes: [UInt8] = []
+    var locationBytes: [UInt8] = []
+
+    func patientAttrs() -> [(String, String)] {
+      if let p = patientStrings { return p }
+      let p = patientBytes.strings()
+      patientStrings = p
+      return p
+    }
+
+    /// The row as the full path reads it.
+    func slowRow(_ kind: RecordKind, line: Int, index: Int, withComponents: Bool) throws -> RawRow {
+      let name = kind == .procedure ? "procedure" : "event"
+      let attrs = elementBytes.strings()
+      let patient = patientAttrs()
+      var row = RawRow(kind: kind, line: line, location: "/registryExport/patient[\(patientIndex)]/\(name)[\(index)]", raw: "")
+      row.exportDate = exportDate
+      row.raw = Self.rawText(patient: patient, element: name, attrs: attrs)
+      let allowed = kind == .procedure ? Self.procedureAttributes : Self.eventAttributes
+      for list in [patient, attrs] {
+        for (k, v) in list {
+          if v.utf8.count > FieldLimits.maxFieldBytes, row.readProblem == nil {
+            row.readProblem = RowProblem(
+              field: k, code: "FIELD_TOO_LONG",
+              message: "\(k): longer than \(FieldLimits.maxFieldBytes) bytes")
+          }
+          if let f = Field.xmlNamed(k), allowed[f.rawValue] { row[f] = Self.trimmed(v) }
+        }
+      }
+      if withComponents { try finishProcedure(&row, components, componentTooLong) }
+      return row
+    }
+
+    /// The fast path for the current element (and, for a procedure, its
+    /// components). Returns false when it does not apply.
+    func tryFast(_ kind: RecordKind, line: Int, index: Int, withComponents: Bool) throws -> Bool {
+      guard let fast else { return false }
+      let name: StaticString = kind == .procedure ? "procedure" : "event"
+      values.removeAll(keepingCapacity: true)
+      spans.removeAll(keepingCapacity: true)
+      let allowed = kind == .procedure ? Self.procedureAttributes : Self.eventAttributes
+      patientBytes.collect(into: &values, spans: &spans, allowed: allowed)
+      elementBytes.collect(into: &values, spans: &spans, allowed: allowed)
+      rawBytes.removeAll(keepingCapacity: true)
+      rawBytes.append(contentsOf: "<patient".utf8)
+      patientBytes.render(into: &rawBytes)
+      rawBytes.append(contentsOf: "><".utf8)
+      rawBytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+      elementBytes.render(into: &rawBytes)
+      rawBytes.append(0x3E)
+      if withComponents, !components.isEmpty {
+        // finishProcedure's work, for known roles and ASCII text only.
+        guard !componentTooLong else { return false }
+        var summaryBytes = 0
+        for (role, rawRole, text) in components {
+          guard role != nil, rawRole.utf8.allSatisfy({ $0 < 0x80 }), text.utf8.allSatisfy({ $0 < 0x80 }) else { return false }
+          summaryBytes += 35 + rawRole.utf8.count + text.utf8.count
+        }
+        guard summaryBytes <= CSVReader.rawLimit else { return false }
+        for target in [ComponentRole.femoral, .acetabular, .stem] {
+          let start = values.count
+          for (role, _, text) in components where role == target && !text.isEmpty {
+            if values.count > start { values.append(contentsOf: "; ".utf8) }
+            values.append(contentsOf: text.utf8)
+          }
+          if values.count > start {
+            spans.append((target == .femoral ? .femoralComponent : target == .acetabular ? .acetabularComponent : .stemComponent, start..<values.count))
+          }
+        }
+        for (_, rawRole, text) in components {
+          rawBytes.append(contentsOf: "<component role=\"".utf8)
+          rawBytes.append(contentsOf: rawRole.utf8)
+          rawBytes.append(contentsOf: "\">".utf8)
+          rawBytes.append(contentsOf: text.utf8)
+          rawBytes.append(contentsOf: "</component>".utf8)
+        }
+      }
+      locationBytes.removeAll(keepingCapacity: true)
+      locationBytes.append(contentsOf: "/registryExport/patient[".utf8)
+      locationBytes.append(contentsOf: String(patientIndex).utf8)
+      locationBytes.append(contentsOf: "]/".utf8)
+      locationBytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+      locationBytes.append(0x5B)
+      locationBytes.append(contentsOf: String(index).utf8)
+      locationBytes.append(0x5D)
+      var debugRow: RawRow? = nil
+      assert({
+        debugRow = try? slowRow(kind, line: line, index: index, withComponents: withComponents)
+        return true
+      }())
+      return try values.withUnsafeBufferPointer { v in
+        try rawBytes.withUnsafeBufferPointer { r in
+          try locationBytes.withUnsafeBufferPointer { l in
+            byteRow.start(v.baseAddress ?? UnsafePointer(r.baseAddress!))
+            for (f, range) in spans { byteRow.set(f, range.lowerBound, range.upperBound) }
+            return try fast(
+              XMLFastRow(kind: kind, line: line, row: byteRow, raw: r, location: l, exportDate: exportDate), debugRow)
+          }
+        }
+      }
+    }
 
     func refuse(_ reason: String) -> Refusal { Refusal(reason: reason) }
 
@@ -112,48 +232,43 @@ package struct XMLExportReader {
         case .root?:
           if inNS, name == "patient" {
             patientIndex += 1
-            childIndex = [:]
-            patientAttrs = try Self.attributes(reader)
+            procedureIndex = 0
+            eventIndex = 0
+            patientBytes.read(reader, &fieldCache)
+            patientStrings = nil
             frame = .patient
           }
         case .patient?:
           if inNS, name == "procedure" || name == "event" {
             let kind: RecordKind = name == "procedure" ? .procedure : .event
-            childIndex[name, default: 0] += 1
-            let location = "/registryExport/patient[\(patientIndex)]/\(name)[\(childIndex[name]!)]"
-            let attrs = try Self.attributes(reader)
-            var row = RawRow(kind: kind, line: line, location: location, raw: "")
-            row.exportDate = exportDate
-            row.raw = Self.rawText(patient: patientAttrs, element: name, attrs: attrs)
-            for (k, v) in patientAttrs + attrs {
-              if v.utf8.count > FieldLimits.maxFieldBytes, row.readProblem == nil {
-                row.readProblem = RowProblem(
-                  field: k, code: "FIELD_TOO_LONG",
-                  message: "\(k): longer than \(FieldLimits.maxFieldBytes) bytes")
-              }
-              if let f = Field.xmlNamed(k), kind.fields.contains(f),
-                ![.femoralComponent, .acetabularComponent, .stemComponent].contains(f)
-              {
-                row[f] = String(trimUnicodeWhitespace(Substring(v)))
-              }
+            let index: Int
+            if kind == .procedure {
+              procedureIndex += 1
+              index = procedureIndex
+            } else {
+              eventIndex += 1
+              index = eventIndex
             }
+            elementBytes.read(reader, &fieldCache)
+            let plain = fast != nil && patientBytes.plain && elementBytes.plain
             if kind == .procedure && !isEmpty {
-              current = row
+              pending = (line, index, plain)
               components = []
               componentTooLong = false
               frame = .procedure
             } else {
-              try body(row)
+              let handled = plain ? try tryFast(kind, line: line, index: index, withComponents: false) : false
+              if !handled { try body(try slowRow(kind, line: line, index: index, withComponents: false)) }
             }
           }
         case .procedure?:
           if inNS, name == "component" {
             let attrs = try Self.attributes(reader)
             let rawRole = attrs.first(where: { $0.0 == "role" })?.1 ?? ""
-            let role = ComponentRole(code: String(trimUnicodeWhitespace(Substring(rawRole))))
+            let role = ComponentRole(code: Self.trimmed(rawRole))
             let text = isEmpty ? "" : (Self.owned(xmlTextReaderReadString(reader)) ?? "")
             if text.utf8.count > FieldLimits.maxFieldBytes { componentTooLong = true }
-            components.append((role, rawRole, String(trimUnicodeWhitespace(Substring(text)))))
+            components.append((role, rawRole, Self.trimmed(text)))
             frame = .component
           }
         case .component?, .ignored?:
@@ -162,10 +277,10 @@ package struct XMLExportReader {
         if !isEmpty { stack.append(frame) }
       case Int32(XML_READER_TYPE_END_ELEMENT.rawValue):
         let frame = stack.popLast()
-        if frame == .procedure, var row = current {
-          try finishProcedure(&row, components, componentTooLong)
-          current = nil
-          try body(row)
+        if frame == .procedure, let p = pending {
+          pending = nil
+          let handled = p.fast ? try tryFast(.procedure, line: p.line, index: p.index, withComponents: true) : false
+          if !handled { try body(try slowRow(.procedure, line: p.line, index: p.index, withComponents: true)) }
         }
       default:
         break
@@ -215,11 +330,47 @@ package struct XMLExportReader {
     return out
   }
 
+  /// `<patient …><element …>`, each value cut to 200 characters with a `…`.
   private static func rawText(patient: [(String, String)], element: String, attrs: [(String, String)]) -> String {
-    func render(_ a: [(String, String)]) -> String {
-      a.map { " \($0.0)=\"\($0.1.count > 200 ? String($0.1.prefix(200)) + "…" : $0.1)\"" }.joined()
+    var out = "<patient"
+    out.reserveCapacity(512)
+    func render(_ a: [(String, String)]) {
+      for (k, v) in a {
+        out += " "
+        out += k
+        out += "=\""
+        // At most 200 bytes is at most 200 characters: count only longer values.
+        if v.utf8.count > 200, v.count > 200 {
+          out += String(v.prefix(200))
+          out += "…"
+        } else {
+          out += v
+        }
+        out += "\""
+      }
     }
-    return "<patient\(render(patient))><\(element)\(render(attrs))>"
+    render(patient)
+    out += "><"
+    out += element
+    render(attrs)
+    out += ">"
+    return out
+  }
+
+  /// The canonical fields an element's (and its patient's) attributes may
+  /// set, by `Field.rawValue`; components come only as child elements.
+  private static let procedureAttributes: [Bool] = Field.allCases.map {
+    Field.procedureFields.contains($0) && ![.femoralComponent, .acetabularComponent, .stemComponent].contains($0)
+  }
+  private static let eventAttributes: [Bool] = Field.allCases.map { Field.eventFields.contains($0) }
+
+  /// `trimUnicodeWhitespace`, with no work for text whose first and last
+  /// characters are ASCII and not whitespace (the usual case).
+  @inline(__always) static func trimmed(_ s: String) -> String {
+    if let f = s.utf8.first, let l = s.utf8.last, f < 0x80, l < 0x80, !isASCIIWhitespace(f), !isASCIIWhitespace(l) {
+      return s
+    }
+    return String(trimUnicodeWhitespace(Substring(s)))
   }
 
   private static func string(_ p: UnsafePointer<xmlChar>?) -> String? {

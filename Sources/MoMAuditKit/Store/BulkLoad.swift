@@ -22,6 +22,7 @@ final class BulkLoad {
   @exclusivity(unchecked) private var decidedProcedure = false
   @exclusivity(unchecked) private var decidedEvent = false
   private var recreate: [String] = []
+  private var bulkTables: [String] = []
 
   init(db: Database, estimatedRows: Int) {
     self.db = db
@@ -48,13 +49,15 @@ final class BulkLoad {
       try db.execute(sql: "DROP INDEX \(name.quotedDatabaseIdentifier)")
       recreate.append(index["sql"])
     }
-    writer.deferPatients = true
+    if kind == .procedure { writer.deferProcedurePatients = true } else { writer.deferEventPatients = true }
+    bulkTables.append(table)
   }
 
-  /// Creates the dropped indexes again and fills `patient`.
+  /// Creates the dropped indexes again and fills `patient` from the tables
+  /// loaded in bulk.
   func finish(writer: IngestWriter) throws {
     for sql in recreate { try db.execute(sql: sql) }
     recreate = []
-    if writer.deferPatients { try writer.fillPatients() }
+    try writer.fillPatients(from: bulkTables)
   }
 }

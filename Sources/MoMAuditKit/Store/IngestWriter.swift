@@ -39,9 +39,10 @@ package final class IngestWriter {
   /// The last NHS number written to `patient`: rows of one patient usually
   /// come together, and an `INSERT OR IGNORE` of the same key is a no-op.
   @exclusivity(unchecked) private var lastPatient: [UInt8] = []
-  /// Bulk mode: `patient` is filled from the loaded tables at the end
-  /// (`fillPatients`), not row by row.
-  @exclusivity(unchecked) package var deferPatients = false
+  /// Bulk mode, by kind: `patient` is filled from the loaded table at the
+  /// end (`fillPatients`), not row by row.
+  @exclusivity(unchecked) var deferProcedurePatients = false
+  @exclusivity(unchecked) var deferEventPatients = false
 
   package struct Existing {
     var fileId: Int64
@@ -114,7 +115,7 @@ package final class IngestWriter {
     sqlite3_bind_int64(s, 23, Int64(line))
     bind(s, 24, cells[first + 21], bytes)
     guard try step(statement) else { return false }
-    try writePatient(cells[first + 1], bytes)
+    if !deferProcedurePatients { try writePatient(cells[first + 1], bytes) }
     return true
   }
 
@@ -130,12 +131,11 @@ package final class IngestWriter {
     sqlite3_bind_int64(s, 18, Int64(line))
     bind(s, 19, cells[first + 16], bytes)
     guard try step(statement) else { return false }
-    try writePatient(cells[first + 1], bytes)
+    if !deferEventPatients { try writePatient(cells[first + 1], bytes) }
     return true
   }
 
   private func writePatient(_ nhs: Cell, _ bytes: UnsafePointer<UInt8>) throws {
-    guard !deferPatients else { return }
     let text = UnsafeBufferPointer(start: bytes + Int(nhs.value), count: Int(nhs.length))
     if text.elementsEqual(lastPatient) { return }
     let s = insertPatient.sqliteStatement
@@ -168,16 +168,14 @@ package final class IngestWriter {
     try insertReplacement.execute(arguments: [kind.rawValue, id, old.fileId, old.line, fileId, newLine, identical])
   }
 
-  /// Bulk mode: every NHS number of the loaded records into `patient`, in
-  /// key order (read from the tables' `nhs_number` indexes, so the inserts
-  /// append instead of landing at random). Earlier files' numbers are there
-  /// already and are ignored.
-  func fillPatients() throws {
-    try db.execute(
-      sql: """
-        INSERT OR IGNORE INTO patient (nhs_number)
-        SELECT nhs_number FROM procedure UNION SELECT nhs_number FROM event ORDER BY 1
-        """)
+  /// Bulk mode: every NHS number of `tables` (the tables loaded in bulk)
+  /// into `patient`, in key order (read from their `nhs_number` indexes, so
+  /// the inserts append instead of landing at random). Earlier files'
+  /// numbers are there already and are ignored.
+  func fillPatients(from tables: [String]) throws {
+    for table in tables {
+      try db.execute(sql: "INSERT OR IGNORE INTO patient (nhs_number) SELECT DISTINCT nhs_number FROM \(table) ORDER BY 1")
+    }
   }
 
   /// Steps an INSERT. Returns false for a primary-key conflict (the

@@ -36,3 +36,68 @@ extension EventRecord {
       imagingFinding: (row[11] as String?).flatMap { ImagingFinding(rawValue: $0) }, note: nil)
   }
 }
+
+#if canImport(GRDBSQLite)
+  import GRDBSQLite
+#else
+  import SQLite3
+#endif
+
+/// Reading the same columns straight from a stepped statement (the check's
+/// hot loop): the values `init(row:)` gives, without a GRDB Row per record.
+extension ProcedureRecord {
+  init(statement s: SQLiteStatement) {
+    self.init(
+      procedureId: columnText(s, 0) ?? "", nhsNumber: columnText(s, 1) ?? "", localPatientId: columnText(s, 2),
+      sex: columnText(s, 3).flatMap { Sex(rawValue: $0) } ?? .unknown, dateOfBirth: columnDate(s, 4),
+      procedureDate: columnDate(s, 5) ?? LocalDate(dayNumber: 0),
+      side: columnText(s, 6).flatMap { Side(rawValue: $0) } ?? .left,
+      procedureType: columnText(s, 7).flatMap { ProcedureType(rawValue: $0) } ?? .totalHip,
+      bearing: columnText(s, 8).flatMap { Bearing(rawValue: $0) } ?? .unknown, headDiameterMm: columnDouble(s, 9),
+      femoralComponent: columnText(s, 10), acetabularComponent: columnText(s, 11), stemComponent: columnText(s, 12),
+      manufacturer: columnText(s, 13), opcsCode: columnText(s, 14), trustCode: columnText(s, 15),
+      siteCode: columnText(s, 16), consultantCode: columnText(s, 17))
+  }
+}
+
+extension EventRecord {
+  /// The note is not read back: no rule uses free text.
+  init(statement s: SQLiteStatement) {
+    self.init(
+      eventId: columnText(s, 0) ?? "", nhsNumber: columnText(s, 1) ?? "",
+      eventDate: columnDate(s, 2) ?? LocalDate(dayNumber: 0),
+      eventType: columnText(s, 3).flatMap { EventType(rawValue: $0) } ?? .xray,
+      side: columnText(s, 4).flatMap { EventSide(rawValue: $0) },
+      symptomatic: sqlite3_column_type(s, 5) == SQLITE_NULL ? nil : sqlite3_column_int64(s, 5) != 0,
+      oxfordHipScore: sqlite3_column_type(s, 6) == SQLITE_NULL ? nil : Int(sqlite3_column_int64(s, 6)),
+      cobalt: columnDouble(s, 7), chromium: columnDouble(s, 8),
+      ionUnit: columnText(s, 9).flatMap { IonUnit(rawValue: $0) },
+      sampleType: columnText(s, 10).flatMap { SampleType(rawValue: $0) },
+      imagingFinding: columnText(s, 11).flatMap { ImagingFinding(rawValue: $0) }, note: nil)
+  }
+}
+
+@inline(__always) func columnText(_ s: SQLiteStatement, _ i: Int32) -> String? {
+  guard let p = sqlite3_column_text(s, i) else { return nil }
+  return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(s, i))), as: UTF8.self)
+}
+
+@inline(__always) func columnDouble(_ s: SQLiteStatement, _ i: Int32) -> Double? {
+  sqlite3_column_type(s, i) == SQLITE_NULL ? nil : sqlite3_column_double(s, i)
+}
+
+/// A stored ISO date (`LocalDate(iso:)` on the column's bytes).
+@inline(__always) func columnDate(_ s: SQLiteStatement, _ i: Int32) -> LocalDate? {
+  guard let p = sqlite3_column_text(s, i), sqlite3_column_bytes(s, i) == 10 else { return nil }
+  func num(_ from: Int, _ to: Int) -> Int? {
+    var v = 0
+    for k in from..<to {
+      let c = p[k]
+      guard c >= 0x30, c <= 0x39 else { return nil }
+      v = v * 10 + Int(c - 0x30)
+    }
+    return v
+  }
+  guard p[4] == 0x2D, p[7] == 0x2D, let y = num(0, 4), let m = num(5, 7), let d = num(8, 10) else { return nil }
+  return LocalDate(year: y, month: m, day: d)
+}

@@ -1,0 +1,112 @@
+import CLibXML2
+
+/// The XML reader's fast path (issue 5): a `<procedure>` or `<event>` whose
+/// attributes (and its patient's) are short printable ASCII is handed over as
+/// bytes, without a String per attribute or a raw text built with String
+/// interpolation. The row's values sit in `row` (a ByteRow, trimmed, the
+/// element's attributes after its patient's, as `RawRow` would hold them);
+/// `raw` and `location` are the bytes `RawRow.raw` and `.location` would
+/// hold, valid during the call only (the buffers are reused). A consumer
+/// that cannot accept the row returns false and gets the `RawRow` instead.
+struct XMLFastRow {
+  let kind: RecordKind
+  let line: Int
+  let row: ByteRow
+  let raw: UnsafeBufferPointer<UInt8>
+  let location: UnsafeBufferPointer<UInt8>
+  let exportDate: LocalDate?
+}
+
+/// Attributes of one element as bytes: (field or nil, name span, value span)
+/// in a buffer, in document order.
+struct XMLAttributeBytes {
+  var bytes: [UInt8] = []
+  var items: [(field: Field?, name: Range<Int>, value: Range<Int>)] = []
+  /// Every value is printable ASCII of at most 200 bytes, and every name is ASCII.
+  var plain = true
+
+  init() {
+    bytes.reserveCapacity(1024)
+    items.reserveCapacity(32)
+  }
+
+  /// Reads the current element's unqualified attributes (the reader is on
+  /// the element, and is left there). `fields` maps libxml2's interned name
+  /// pointers to canonical fields.
+  mutating func read(_ reader: xmlTextReaderPtr, _ fields: inout [UnsafeRawPointer: Field?]) {
+    bytes.removeAll(keepingCapacity: true)
+    items.removeAll(keepingCapacity: true)
+    plain = true
+    guard xmlTextReaderHasAttributes(reader) == 1 else { return }
+    while xmlTextReaderMoveToNextAttribute(reader) == 1 {
+      if xmlTextReaderIsNamespaceDecl(reader) == 1 { continue }
+      if xmlTextReaderConstNamespaceUri(reader) != nil { continue }
+      guard let name = xmlTextReaderConstLocalName(reader) else { continue }
+      let field: Field?
+      if let f = fields[UnsafeRawPointer(name)] {
+        field = f
+      } else {
+        field = Field.xmlNamed(String(cString: name))
+        fields[UnsafeRawPointer(name)] = field
+      }
+      let n0 = bytes.count
+      var p = name
+      while p.pointee != 0 {
+        if p.pointee >= 0x80 { plain = false }
+        bytes.append(p.pointee)
+        p += 1
+      }
+      let v0 = bytes.count
+      if var v = xmlTextReaderConstValue(reader) {
+        while v.pointee != 0 {
+          let c = v.pointee
+          if c < 0x20 || c > 0x7E { plain = false }
+          bytes.append(c)
+          v += 1
+        }
+      }
+      if bytes.count - v0 > 200 { plain = false }
+      items.append((field, n0..<v0, v0..<bytes.count))
+    }
+    xmlTextReaderMoveToElement(reader)
+  }
+
+  /// ` name="value"` for each attribute (`rawText`'s rendering; no value is
+  /// long enough to be cut).
+  func render(into out: inout [UInt8]) {
+    bytes.withUnsafeBufferPointer { b in
+      for item in items {
+        out.append(0x20)
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: b[item.name]))
+        out.append(0x3D)
+        out.append(0x22)
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: b[item.value]))
+        out.append(0x22)
+      }
+    }
+  }
+
+  /// The attributes as Strings (the full path's `attributes`).
+  func strings() -> [(String, String)] {
+    bytes.withUnsafeBufferPointer { b in
+      items.map {
+        (
+          String(decoding: UnsafeBufferPointer(rebasing: b[$0.name]), as: UTF8.self),
+          String(decoding: UnsafeBufferPointer(rebasing: b[$0.value]), as: UTF8.self)
+        )
+      }
+    }
+  }
+
+  /// Appends the allowed fields' values to `values` and records their spans.
+  func collect(into values: inout [UInt8], spans: inout [(Field, Range<Int>)], allowed: [Bool]) {
+    bytes.withUnsafeBufferPointer { b in
+      for item in items {
+        guard let f = item.field, allowed[f.rawValue] else { continue }
+        let start = values.count
+        values.append(contentsOf: UnsafeBufferPointer(rebasing: b[item.value]))
+        spans.append((f, start..<values.count))
+      }
+    }
+  }
+}
