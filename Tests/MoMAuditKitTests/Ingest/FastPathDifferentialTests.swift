@@ -127,4 +127,90 @@ struct FastPathDifferentialTests {
       }
     }
   }
+
+  /// The same random values as an XML export: one patient per row, every
+  /// field an attribute (components are elements, so left out here).
+  static func xml(kind: RecordKind, rows: Int, seed: UInt64) -> (String, [[Field: String]]) {
+    var rng = SplitMix(seed: seed)
+    let fields = kind.fields.filter { $0 != .localPatientId && $0 != .femoralComponent && $0 != .nhsNumber }
+    var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<registryExport xmlns=\"\(XMLExportReader.namespace)\">\n"
+    var table: [[Field: String]] = []
+    for i in 0..<rows {
+      var row: [Field: String] = [kind.idField: "ID-\(i)", .nhsNumber: field(.nhsNumber, &rng)]
+      for f in fields where f != kind.idField { row[f] = field(f, &rng) }
+      table.append(row)
+      let attrs = fields.map { " \($0.xmlName)=\"\(escape(row[$0] ?? ""))\"" }.joined()
+      out += "<patient nhsNumber=\"\(escape(row[.nhsNumber]!))\"><\(kind.rawValue)\(attrs)/></patient>\n"
+    }
+    return (out + "</registryExport>\n", table)
+  }
+
+  static func escape(_ s: String) -> String {
+    var o = ""
+    for ch in s.unicodeScalars {
+      switch ch {
+      case "&": o += "&amp;"
+      case "<": o += "&lt;"
+      case "\"": o += "&quot;"
+      case "\n": o += "&#10;"
+      case "\t": o += "&#9;"
+      default: o.unicodeScalars.append(ch)
+      }
+    }
+    return o
+  }
+
+  @Test("random XML exports: the same records and rejects as the reference validator", arguments: [UInt64(11), 12, 13])
+  func differentialXML(_ seed: UInt64) throws {
+    let t = TempDir()
+    defer { t.cleanup() }
+    for kind in [RecordKind.procedure, .event] {
+      let (text, table) = Self.xml(kind: kind, rows: 1_000, seed: seed &* 17 &+ (kind == .event ? 5 : 0))
+      let (db, outcomes) = try ingest([t.write("\(kind.rawValue)-\(seed).xml", text)])
+      #expect(outcomes.first?.status == .loaded, "\(outcomes.first?.reason ?? "")")
+      var accepted: [String: RowValidator.Outcome] = [:]
+      var rejected: [String: String] = [:]
+      for values in table {
+        var row = RawRow(kind: kind, line: 0, raw: "")
+        for (f, v) in values {
+          // Character references keep tabs and newlines as they are; trimming is the reader's.
+          row[f] = String(trimUnicodeWhitespace(Substring(v)))
+        }
+        switch RowValidator.validate(row) {
+        case .success(let o): accepted[values[kind.idField]!] = o
+        case .failure(let p): rejected[values[kind.idField]!] = p.code
+        }
+      }
+      #expect(accepted.count > 100 && rejected.count > 100)
+      #expect(outcomes.first?.rowsAccepted == accepted.count)
+      let storedRejects = try db.read {
+        try Row.fetchAll($0, sql: "SELECT record_id, reason_code FROM reject").reduce(into: [String: String]()) {
+          $0[$1[0] as String? ?? ""] = $1[1]
+        }
+      }
+      #expect(storedRejects == rejected)
+      try db.read { d in
+        if kind == .procedure {
+          for row in try Row.fetchAll(d, sql: "SELECT \(ProcedureRecord.columns) FROM procedure") {
+            let stored = ProcedureRecord(row: row)
+            guard case .procedure(let expected)? = accepted[stored.procedureId] else {
+              Issue.record("stored \(stored.procedureId), which the reference rejects")
+              continue
+            }
+            #expect(stored == expected)
+          }
+        } else {
+          for row in try Row.fetchAll(d, sql: "SELECT \(EventRecord.columns), note FROM event") {
+            var stored = EventRecord(row: row)
+            stored.note = row["note"]
+            guard case .event(let expected, _)? = accepted[stored.eventId] else {
+              Issue.record("stored \(stored.eventId), which the reference rejects")
+              continue
+            }
+            #expect(stored == expected)
+          }
+        }
+      }
+    }
+  }
 }
