@@ -64,7 +64,7 @@ measure() {
   user=$(awk -F': ' '/User time/ {print $2}' "$tf")
   sys=$(awk -F': ' '/System time/ {print $2}' "$tf")
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scale" "$stage" "$rep" "$wall" "$rss" "$user" "$sys" >>"$TSV"
-  printf '   %-11s rep %s  %7.2f s  %7.1f MB  (user %s s, sys %s s)\n' "$stage" "$rep" "$wall" "$(echo "$rss/1024" | bc -l)" "$user" "$sys"
+  printf '   %-11s rep %s  %7.2f s  %7.1f MB  (user %s s, sys %s s)\n' "$stage" "$rep" "$wall" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" "$user" "$sys"
   rm -f "$tf"
 }
 
