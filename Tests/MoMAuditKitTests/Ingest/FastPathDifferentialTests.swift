@@ -96,35 +96,7 @@ struct FastPathDifferentialTests {
       #expect(rejected.count > 150, "too few rejected rows to exercise the fallback")
       #expect(outcomes.first?.rowsAccepted == accepted.count)
       #expect(outcomes.first?.rowsRejected == rejected.count)
-      let storedRejects = try db.read {
-        try Row.fetchAll($0, sql: "SELECT record_id, reason_code FROM reject").reduce(into: [String: String]()) {
-          $0[$1[0] as String? ?? ""] = $1[1]
-        }
-      }
-      #expect(storedRejects == rejected)
-      try db.read { d in
-        switch kind {
-        case .procedure:
-          for row in try Row.fetchAll(d, sql: "SELECT \(ProcedureRecord.columns) FROM procedure") {
-            let stored = ProcedureRecord(row: row)
-            guard case .procedure(let expected)? = accepted[stored.procedureId] else {
-              Issue.record("stored \(stored.procedureId), which the reference rejects")
-              continue
-            }
-            #expect(stored == expected)
-          }
-        case .event:
-          for row in try Row.fetchAll(d, sql: "SELECT \(EventRecord.columns), note FROM event") {
-            var stored = EventRecord(row: row)
-            stored.note = row["note"]
-            guard case .event(let expected, _)? = accepted[stored.eventId] else {
-              Issue.record("stored \(stored.eventId), which the reference rejects")
-              continue
-            }
-            #expect(stored == expected)
-          }
-        }
-      }
+      try Self.assertStored(db, kind, accepted: accepted, rejected: rejected)
     }
   }
 
@@ -183,32 +155,40 @@ struct FastPathDifferentialTests {
       }
       #expect(accepted.count > 100 && rejected.count > 100)
       #expect(outcomes.first?.rowsAccepted == accepted.count)
-      let storedRejects = try db.read {
-        try Row.fetchAll($0, sql: "SELECT record_id, reason_code FROM reject").reduce(into: [String: String]()) {
-          $0[$1[0] as String? ?? ""] = $1[1]
-        }
+      try Self.assertStored(db, kind, accepted: accepted, rejected: rejected)
+    }
+  }
+
+  /// The database holds exactly the reference's rejects, and every stored
+  /// record equals the reference's record for its id.
+  static func assertStored(
+    _ db: DatabaseQueue, _ kind: RecordKind, accepted: [String: RowValidator.Outcome], rejected: [String: String]
+  ) throws {
+    let storedRejects = try db.read {
+      try Row.fetchAll($0, sql: "SELECT record_id, reason_code FROM reject").reduce(into: [String: String]()) {
+        $0[$1[0] as String? ?? ""] = $1[1]
       }
-      #expect(storedRejects == rejected)
-      try db.read { d in
-        if kind == .procedure {
-          for row in try Row.fetchAll(d, sql: "SELECT \(ProcedureRecord.columns) FROM procedure") {
-            let stored = ProcedureRecord(row: row)
-            guard case .procedure(let expected)? = accepted[stored.procedureId] else {
-              Issue.record("stored \(stored.procedureId), which the reference rejects")
-              continue
-            }
-            #expect(stored == expected)
+    }
+    #expect(storedRejects == rejected)
+    try db.read { d in
+      if kind == .procedure {
+        for row in try Row.fetchAll(d, sql: "SELECT \(ProcedureRecord.columns) FROM procedure") {
+          let stored = ProcedureRecord(row: row)
+          guard case .procedure(let expected)? = accepted[stored.procedureId] else {
+            Issue.record("stored \(stored.procedureId), which the reference rejects")
+            continue
           }
-        } else {
-          for row in try Row.fetchAll(d, sql: "SELECT \(EventRecord.columns), note FROM event") {
-            var stored = EventRecord(row: row)
-            stored.note = row["note"]
-            guard case .event(let expected, _)? = accepted[stored.eventId] else {
-              Issue.record("stored \(stored.eventId), which the reference rejects")
-              continue
-            }
-            #expect(stored == expected)
+          #expect(stored == expected)
+        }
+      } else {
+        for row in try Row.fetchAll(d, sql: "SELECT \(EventRecord.columns), note FROM event") {
+          var stored = EventRecord(row: row)
+          stored.note = row["note"]
+          guard case .event(let expected, _)? = accepted[stored.eventId] else {
+            Issue.record("stored \(stored.eventId), which the reference rejects")
+            continue
           }
+          #expect(stored == expected)
         }
       }
     }
