@@ -1,68 +1,76 @@
 import Foundation
 
-/// The CSV and JSON files of the report folder (outputs.md).
+/// The CSV files of the report folder (outputs.md): a header and one
+/// function per file turning a row into its cells. `Reporter` streams them
+/// from the database row by row; the functions taking a model build the
+/// same text in memory.
 package enum CSVReports {
   package static let findingsHeader = [
     "nhs_number", "finding", "procedure_id", "side", "group", "due_date", "days_overdue", "last_done", "trust_code",
     "site_code", "consultant_code", "detail",
   ]
+  package static let patientsHeader = [
+    "nhs_number", "status", "groups", "next_review_due", "next_ions_due", "last_review", "last_ion_test",
+    "last_cobalt_ug_l", "last_chromium_ug_l", "open_findings", "clinical_flags",
+  ]
+  package static let submissionHeader = [
+    "procedure_id", "nhs_number", "side", "procedure_date", "group", "active", "status", "last_review",
+    "last_ion_test", "last_cobalt_ug_l", "last_chromium_ug_l", "last_imaging", "last_imaging_finding", "compliant",
+  ]
+  package static let rejectsHeader = [
+    "file", "line", "location", "record_kind", "record_id", "field", "reason_code", "reason", "raw",
+  ]
+  package static let warningsHeader = ["code", "nhs_number", "record_kind", "record_id", "file", "line", "detail"]
 
-  package static func findings(_ m: ReportModel) -> String {
-    var w = CSVWriter(header: findingsHeader)
-    for f in m.findings {
-      w.appendRow([
-        f.nhsNumber, f.finding, f.procedureId, f.side, f.group, f.dueDate, String(f.daysOverdue), f.lastDone,
-        f.trustCode, f.siteCode, f.consultantCode, f.detail,
-      ])
-    }
-    return w.text
+  static func cells(_ f: ReportModel.FindingRow) -> [String?] {
+    [
+      f.nhsNumber, f.finding, f.procedureId, f.side, f.group, f.dueDate, String(f.daysOverdue), f.lastDone,
+      f.trustCode, f.siteCode, f.consultantCode, f.detail,
+    ]
   }
 
-  package static func patients(_ m: ReportModel) -> String {
-    var w = CSVWriter(header: [
-      "nhs_number", "status", "groups", "next_review_due", "next_ions_due", "last_review", "last_ion_test",
-      "last_cobalt_ug_l", "last_chromium_ug_l", "open_findings", "clinical_flags",
-    ])
-    for p in m.patients {
-      w.appendRow([
-        p.nhsNumber, p.status, p.groups, p.nextReviewDue, p.nextIonsDue, p.lastReview, p.lastIonTest,
-        p.lastCobalt.map(number), p.lastChromium.map(number), p.openFindings, p.clinicalFlags,
-      ])
-    }
-    return w.text
+  static func cells(_ p: ReportModel.PatientRow) -> [String?] {
+    [
+      p.nhsNumber, p.status, p.groups, p.nextReviewDue, p.nextIonsDue, p.lastReview, p.lastIonTest,
+      p.lastCobalt.map(number), p.lastChromium.map(number), p.openFindings, p.clinicalFlags,
+    ]
   }
 
   /// `pseudonym` replaces the NHS number (HMAC-SHA256) when given.
+  static func cells(_ i: ReportModel.ImplantRow, pseudonym: ((String) -> String)?) -> [String?] {
+    [
+      i.procedureId, pseudonym?(i.nhsNumber) ?? i.nhsNumber, i.side, i.procedureDate, i.group,
+      i.active ? "true" : "false", i.status, i.lastReview, i.lastIonTest, i.lastCobalt.map(number),
+      i.lastChromium.map(number), i.lastImaging, i.lastImagingFinding, i.compliant ? "true" : "false",
+    ]
+  }
+
+  static func cells(_ r: ReportModel.RejectRow) -> [String?] {
+    [r.file, r.line.map(String.init), r.location, r.recordKind, r.recordId, r.field, r.reasonCode, r.reason, r.raw]
+  }
+
+  static func cells(_ x: ReportModel.WarningRow) -> [String?] {
+    [x.code, x.nhsNumber, x.recordKind, x.recordId, x.file, x.line.map(String.init), x.detail]
+  }
+
+  static func text<T>(_ header: [String], _ rows: [T], _ cells: (T) -> [String?]) -> String {
+    var w = CSVWriter(header: header)
+    for r in rows { w.appendRow(cells(r)) }
+    return w.text
+  }
+
+  package static func findings(_ m: ReportModel) -> String { text(findingsHeader, m.findings, cells) }
+
+  package static func patients(_ m: ReportModel) -> String { text(patientsHeader, m.patients, cells) }
+
+  /// `pseudonym` replaces the NHS number (HMAC-SHA256) when given.
   package static func submission(_ m: ReportModel, pseudonym: ((String) -> String)? = nil) -> String {
-    var w = CSVWriter(header: [
-      "procedure_id", "nhs_number", "side", "procedure_date", "group", "active", "status", "last_review",
-      "last_ion_test", "last_cobalt_ug_l", "last_chromium_ug_l", "last_imaging", "last_imaging_finding", "compliant",
-    ])
-    for i in m.implants {
-      w.appendRow([
-        i.procedureId, pseudonym?(i.nhsNumber) ?? i.nhsNumber, i.side, i.procedureDate, i.group,
-        i.active ? "true" : "false", i.status, i.lastReview, i.lastIonTest, i.lastCobalt.map(number),
-        i.lastChromium.map(number), i.lastImaging, i.lastImagingFinding, i.compliant ? "true" : "false",
-      ])
-    }
-    return w.text
+    text(submissionHeader, m.implants) { cells($0, pseudonym: pseudonym) }
   }
 
-  package static func rejects(_ m: ReportModel) -> String {
-    var w = CSVWriter(header: ["file", "line", "location", "record_kind", "record_id", "field", "reason_code", "reason", "raw"])
-    for r in m.rejects {
-      w.appendRow([r.file, r.line.map(String.init), r.location, r.recordKind, r.recordId, r.field, r.reasonCode, r.reason, r.raw])
-    }
-    return w.text
-  }
+  package static func rejects(_ m: ReportModel) -> String { text(rejectsHeader, m.rejects, cells) }
 
-  package static func warnings(_ m: ReportModel) -> String {
-    var w = CSVWriter(header: ["code", "nhs_number", "record_kind", "record_id", "file", "line", "detail"])
-    for x in m.warnings {
-      w.appendRow([x.code, x.nhsNumber, x.recordKind, x.recordId, x.file, x.line.map(String.init), x.detail])
-    }
-    return w.text
-  }
+  package static func warnings(_ m: ReportModel) -> String { text(warningsHeader, m.warnings, cells) }
 
   /// Full precision, shortest form (the value the rule compared).
   static func number(_ v: Double) -> String { formatNumber(v) }

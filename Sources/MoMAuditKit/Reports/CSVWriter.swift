@@ -9,9 +9,11 @@ package struct CSVWriter {
 
   package init(header: [String]) { appendRow(header) }
 
-  package mutating func appendRow(_ cells: [String?]) {
-    text += cells.map { CSVWriter.cell($0 ?? "") }.joined(separator: ",")
-    text += "\r\n"
+  package mutating func appendRow(_ cells: [String?]) { text += CSVWriter.line(cells) }
+
+  /// One record: the cells, made safe, then `\r\n`.
+  package static func line(_ cells: [String?]) -> String {
+    cells.map { cell($0 ?? "") }.joined(separator: ",") + "\r\n"
   }
 
   package static func neutralise(_ value: String) -> String {

@@ -30,9 +30,13 @@ package enum HTMLReport {
   package static let examples = 3
 
   package static func render(_ m: ReportModel, generatedBy: String = "momaudit") -> String {
-    let f = ReportFigures(m)
+    render(Page(m), generatedBy: generatedBy)
+  }
+
+  package static func render(_ m: Page, generatedBy: String = "momaudit") -> String {
+    let f = m.figures
     var h = ""
-    h.reserveCapacity(64_000 + m.findings.prefix(worklistLimit).count * 1_200)
+    h.reserveCapacity(64_000 + m.worklist.count * 1_200)
     h += """
       <!DOCTYPE html>
       <html lang="en-GB">
@@ -80,24 +84,23 @@ package enum HTMLReport {
 
   // MARK: - Sections
 
-  static func glance(_ m: ReportModel, _ f: ReportFigures) -> String {
+  static func glance(_ m: Page, _ f: ReportFigures) -> String {
     var items = [
       (String(f.inSurveillance), "patients in surveillance"),
       (String(f.patientsWithFindings), "patients with a missed follow-up (\(ReportCharts.percent(f.patientsWithFindings, of: f.inSurveillance)))"),
       (String(f.findings), "missed follow-ups in the recall worklist"),
-      (String(m.flags.count), "clinical flags for review"),
+      (String(m.flagCount), "clinical flags for review"),
       (String(f.rowsRejected), "input rows rejected"),
     ]
     if let c = m.comparison {
-      let d = FindingDiff(m.findings, c.findings)
-      items.append(("+\(d.new.count) / −\(d.resolved.count)", "new / resolved since run \(c.run.id)"))
+      items.append(("+\(c.newCount) / −\(c.resolvedCount)", "new / resolved since run \(c.run.id)"))
     }
     var s = "<section id=\"glance\" aria-labelledby=\"glance-h\"><h2 id=\"glance-h\">At a glance</h2>\n<ul class=\"kpis\">"
     for (n, label) in items { s += "<li><span class=\"kpi\">\(e(n))</span> \(e(label))</li>" }
     return s + "</ul></section>\n"
   }
 
-  static func audited(_ m: ReportModel, generatedBy: String) -> String {
+  static func audited(_ m: Page, generatedBy: String) -> String {
     var h = "<section id=\"audited\" aria-labelledby=\"audited-h\"><h2 id=\"audited-h\">1. What was audited</h2>\n<dl>"
     h += "<dt>As-of date</dt><dd>\(e(human(m.run.asOf))) (records dated later are ignored)</dd>"
     h += "<dt>Rule pack</dt><dd>\(e(m.run.pack.name)): \(e(m.run.pack.title))\(m.run.localProtocol ? " <strong class=\"warn\">with local overrides</strong>" : "")</dd>"
@@ -196,12 +199,12 @@ package enum HTMLReport {
     ("Days overdue", true), ("Last done", false), ("Site", false), ("Consultant", false), ("Detail and why", false),
   ]
 
-  static func worklist(_ m: ReportModel, _ f: ReportFigures) -> String {
+  static func worklist(_ m: Page, _ f: ReportFigures) -> String {
     var h = "<section id=\"worklist\" aria-labelledby=\"worklist-h\"><h2 id=\"worklist-h\">4. Recall worklist</h2>\n"
-    let shown = m.findings.prefix(worklistLimit)
-    h += "<p>\(m.findings.count) missed follow-ups for \(f.patientsWithFindings) patients, most overdue first.<span class=\"screen-only\"> Open “why” in a row to see the events considered, the due-date arithmetic and the group.</span><span class=\"js-only\"> Select a column heading to sort by it.</span></p>\n"
-    if m.findings.count > worklistLimit {
-      h += "<p class=\"notice\" id=\"wl-cap\"><strong>Only the \(worklistLimit) most overdue of \(m.findings.count) findings are listed here</strong>, so that the page stays quick; sorting and filtering apply to these. <a href=\"findings.csv\">findings.csv</a> has all \(m.findings.count).</p>\n"
+    let shown = m.worklist
+    h += "<p>\(f.findings) missed follow-ups for \(f.patientsWithFindings) patients, most overdue first.<span class=\"screen-only\"> Open “why” in a row to see the events considered, the due-date arithmetic and the group.</span><span class=\"js-only\"> Select a column heading to sort by it.</span></p>\n"
+    if f.findings > shown.count {
+      h += "<p class=\"notice\" id=\"wl-cap\"><strong>Only the \(shown.count) most overdue of \(f.findings) findings are listed here</strong>, so that the page stays quick; sorting and filtering apply to these. <a href=\"findings.csv\">findings.csv</a> has all \(f.findings).</p>\n"
     }
     let titles = Dictionary(uniqueKeysWithValues: allRules.map { ($0.description.code, $0.description.title) })
     // Filters: shown only when the script runs (they do nothing without it).
@@ -220,7 +223,7 @@ package enum HTMLReport {
     h += "<div class=\"field\"><button type=\"reset\" id=\"wl-reset\">Show all</button></div></fieldset></form>\n"
     h += "<p id=\"wl-status\" class=\"status\" aria-live=\"polite\"></p>\n"
     h += "<div class=\"scroll\" role=\"region\" aria-label=\"Recall worklist table, scrolls sideways\" tabindex=\"0\">"
-    h += "<table class=\"worklist\" id=\"worklist-table\"><caption>Missed follow-ups (\(shown.count)\(shown.count < m.findings.count ? " of \(m.findings.count)" : ""))</caption><thead><tr>"
+    h += "<table class=\"worklist\" id=\"worklist-table\"><caption>Missed follow-ups (\(shown.count)\(shown.count < f.findings ? " of \(f.findings)" : ""))</caption><thead><tr>"
     for c in worklistColumns {
       let sorted = c.title == "Days overdue" ? " aria-sort=\"descending\"" : ""
       h += "<th scope=\"col\"\(c.numeric ? " class=\"num\"" : "")\(sorted)>\(e(c.title))</th>"
@@ -246,30 +249,29 @@ package enum HTMLReport {
     return h + "</section>\n"
   }
 
-  static func flags(_ m: ReportModel, _ f: ReportFigures) -> String {
+  static func flags(_ m: Page, _ f: ReportFigures) -> String {
     var h = "<section id=\"flags\" aria-labelledby=\"flags-h\"><h2 id=\"flags-h\">5. Clinical flags for clinician review</h2>\n"
     h += "<p>Flags are not missed follow-ups and are not counted as such; they list results a clinician should look at.</p>\n"
     let summaries = Dictionary(uniqueKeysWithValues: ClinicalFlags.descriptions.map { ($0.code, $0.summary) })
     h += table(
       caption: "Clinical flags by type", headers: ["Flag", "Flags", "Meaning"],
       rows: f.clinicalFlags.map { [Cell($0.key, code: true), .num($0.count), Cell(summaries[$0.key] ?? "")] }, rowHeaders: true)
-    let shown = m.flags.prefix(listLimit)
-    if m.flags.count > listLimit {
-      h += "<p class=\"notice\"><strong>Only the first \(listLimit) of \(m.flags.count) flags are listed</strong> (by NHS number); patients.csv has every patient's flags.</p>\n"
+    let shown = m.flags
+    if m.flagCount > shown.count {
+      h += "<p class=\"notice\"><strong>Only the first \(shown.count) of \(m.flagCount) flags are listed</strong> (by NHS number); patients.csv has every patient's flags.</p>\n"
     }
     h += table(
-      caption: "Clinical flags (\(m.flags.count))", headers: ["NHS number", "Flag", "Implant", "Detail"],
+      caption: "Clinical flags (\(m.flagCount))", headers: ["NHS number", "Flag", "Implant", "Detail"],
       rows: shown.map {
         [Cell(NHSNumber.spaced($0.nhsNumber), nowrap: true), Cell($0.flag, code: true), Cell($0.procedureId ?? ""), Cell(humanDates($0.detail))]
       }, rowHeaders: true)
     return h + "</section>\n"
   }
 
-  static func quality(_ m: ReportModel, _ f: ReportFigures) -> String {
+  static func quality(_ m: Page, _ f: ReportFigures) -> String {
     var h = "<section id=\"quality\" aria-labelledby=\"quality-h\"><h2 id=\"quality-h\">6. Data quality</h2>\n"
     h += "<p>\(f.rowsRead) rows read: \(f.rowsAccepted) accepted, \(f.rowsRejected) rejected; \(f.filesRefused) of \(f.filesRead) files refused. <a href=\"rejects.csv\">rejects.csv</a> lists every rejected row with its file, line and reason, and <a href=\"warnings.csv\">warnings.csv</a> every warning.</p>\n"
-    var rejectExamples: [String: [ReportModel.RejectRow]] = [:]
-    for r in m.rejects where rejectExamples[r.reasonCode, default: []].count < examples { rejectExamples[r.reasonCode, default: []].append(r) }
+    let rejectExamples = Dictionary(grouping: m.rejectExamples, by: \.reasonCode)
     h += table(
       caption: "Rejected rows by reason, with the first examples", headers: ["Reason", "Rows", "First examples"],
       rows: f.rejectsByReason.map { c in
@@ -277,8 +279,7 @@ package enum HTMLReport {
           "\((r.file as NSString).lastPathComponent) \(r.line.map { "line \($0)" } ?? r.location ?? ""): \(r.reason)"
         })]
       }, rowHeaders: true)
-    var warningExamples: [String: [ReportModel.WarningRow]] = [:]
-    for w in m.warnings where warningExamples[w.code, default: []].count < examples { warningExamples[w.code, default: []].append(w) }
+    let warningExamples = Dictionary(grouping: m.warningExamples, by: \.code)
     h += table(
       caption: "Warnings by code, with the first examples", headers: ["Warning", "Count", "First examples"],
       rows: f.warningsByCode.map { c in
@@ -296,7 +297,13 @@ package enum HTMLReport {
     package var resolved: [ReportModel.FindingRow]
     package var stillOpen: [ReportModel.FindingRow]
 
-    static func key(_ r: ReportModel.FindingRow) -> String { "\(r.nhsNumber)|\(r.finding)|\(r.procedureId)" }
+    struct Key: Hashable {
+      var nhsNumber: String
+      var finding: String
+      var procedureId: String
+    }
+
+    static func key(_ r: ReportModel.FindingRow) -> Key { Key(nhsNumber: r.nhsNumber, finding: r.finding, procedureId: r.procedureId) }
 
     package init(_ now: [ReportModel.FindingRow], _ before: [ReportModel.FindingRow]) {
       let nowKeys = Set(now.map(Self.key))
@@ -307,7 +314,7 @@ package enum HTMLReport {
     }
   }
 
-  static func change(_ m: ReportModel, _ f: ReportFigures) -> String {
+  static func change(_ m: Page, _ f: ReportFigures) -> String {
     var h = "<section id=\"change\" aria-labelledby=\"change-h\"><h2 id=\"change-h\">7. Change since the previous check run</h2>\n"
     guard let c = m.comparison else {
       return h + "<p>This is the first check run of this database, so there is nothing to compare with.</p>\n</section>\n"
@@ -318,10 +325,9 @@ package enum HTMLReport {
     if c.run.packName != m.run.packName || c.run.pack != m.run.pack {
       h += "<p class=\"notice\"><strong>The two runs used different rule-pack parameters</strong>, so some change may come from the rules rather than from care.</p>\n"
     }
-    let d = FindingDiff(m.findings, c.findings)
     h += table(
       caption: "Findings compared with run \(c.run.id)", headers: ["New", "Resolved", "Still open"],
-      rows: [[.num(d.new.count), .num(d.resolved.count), .num(d.stillOpen.count)]])
+      rows: [[.num(c.newCount), .num(c.resolvedCount), .num(c.stillOpenCount)]])
     func delta(_ a: Int, _ b: Int) -> Cell {
       let x = b - a
       return Cell(x == 0 ? "no change" : (x > 0 ? "+\(x)" : "−\(-x)"), sortKey: String(x), numeric: true)
@@ -349,15 +355,15 @@ package enum HTMLReport {
       ])
     }
     h += table(caption: "Compliance side by side", headers: ["Measure", before, after, "Change"], rows: rows, rowHeaders: true)
-    for (title, list, note) in [
-      ("New findings", d.new, "not in run \(c.run.id)"), ("Resolved findings", d.resolved, "in run \(c.run.id), not in this run"),
+    for (title, shown, count, note) in [
+      ("New findings", c.new, c.newCount, "not in run \(c.run.id)"),
+      ("Resolved findings", c.resolved, c.resolvedCount, "in run \(c.run.id), not in this run"),
     ] {
-      let shown = list.prefix(listLimit)
-      if list.count > listLimit {
-        h += "<p class=\"notice\"><strong>Only the first \(listLimit) of \(list.count) \(title.lowercased()) are listed</strong> (most overdue first).</p>\n"
+      if count > shown.count {
+        h += "<p class=\"notice\"><strong>Only the first \(shown.count) of \(count) \(title.lowercased()) are listed</strong> (most overdue first).</p>\n"
       }
       h += table(
-        caption: "\(title) (\(list.count); \(note))", headers: ["NHS number", "Finding", "Implant", "Due", "Days overdue"],
+        caption: "\(title) (\(count); \(note))", headers: ["NHS number", "Finding", "Implant", "Due", "Days overdue"],
         rows: shown.map {
           [
             Cell(NHSNumber.spaced($0.nhsNumber), nowrap: true), Cell($0.finding, code: true), Cell($0.procedureId),
@@ -368,7 +374,7 @@ package enum HTMLReport {
     return h + "</section>\n"
   }
 
-  static func rules(_ m: ReportModel) -> String {
+  static func rules(_ m: Page) -> String {
     var h = "<section id=\"rules\" aria-labelledby=\"rules-h\"><h2 id=\"rules-h\">How each finding is decided</h2>\n"
     h += "<p>Generated from the rule descriptions in the software and the parameters of rule pack \(e(m.run.pack.name)) as used by this run. A requirement due on a date is overdue when the as-of date is after the due date plus the grace days; days overdue = as-of date − due date.</p>\n"
     for rule in allRules {

@@ -68,88 +68,130 @@ package struct ReportFigures: Sendable, Codable, Equatable {
     return overdueBandNames[3]
   }
 
+  /// The counts the figures are made of. Two sources fill it: a report
+  /// model in memory (`init(_:)`), and the database by aggregate queries
+  /// (`load`, the report stage's, in bounded memory); a test checks they agree.
+  struct Tallies {
+    var patientsByStatus: [String: Int] = [:]
+    var inSurveillanceByGroup: [String: Int] = [:]
+    var momImplants = 0
+    var activeImplants = 0
+    /// Active implants of patients in surveillance in an "imaging for all" group.
+    var imagingForAllImplants = 0
+    /// Per finding code: findings, distinct patients, distinct implants.
+    var byFinding: [String: (findings: Int, patients: Int, implants: Int)] = [:]
+    var findings = 0
+    var patientsWithFindings = 0
+    var findingsByDaysOverdue: [Int: Int] = [:]
+    /// Per site (consultant): patients in surveillance with an active implant there.
+    var sitePatients: [String: Int] = [:]
+    var consultantPatients: [String: Int] = [:]
+    /// Per site (consultant) of the finding: distinct patients, findings.
+    var siteFindings: [String: (patients: Int, findings: Int)] = [:]
+    var consultantFindings: [String: (patients: Int, findings: Int)] = [:]
+    var flags: [String: Int] = [:]
+    var rejects: [String: Int] = [:]
+    var warnings: [String: Int] = [:]
+  }
+
+  /// The figures of a model in memory.
   package init(_ m: ReportModel) {
-    asOf = m.run.asOf
-    rulePack = m.run.packName
-    runId = m.run.id
-    softwareVersion = m.run.softwareVersion
-    let loaded = m.files.filter { $0.status == "loaded" }
-    filesRead = m.files.count
-    filesRefused = m.files.count - loaded.count
+    var t = Tallies()
+    for p in m.patients { t.patientsByStatus[p.status, default: 0] += 1 }
+    let surveilled = Set(m.patients.filter { $0.status == PatientStatus.inSurveillance.rawValue }.map(\.nhsNumber))
+    for p in m.patients where surveilled.contains(p.nhsNumber) {
+      for g in Set(p.groups.split(separator: ";")) { t.inSurveillanceByGroup[String(g), default: 0] += 1 }
+    }
+    t.momImplants = m.implants.count
+    t.activeImplants = m.implants.filter(\.active).count
+    let inSurveillanceImplants = m.implants.filter { $0.active && surveilled.contains($0.nhsNumber) }
+    t.imagingForAllImplants = inSurveillanceImplants.filter {
+      $0.group.flatMap(SurveillanceGroup.init(rawValue:))?.imagingForAll ?? false
+    }.count
+    for code in Set(m.findings.map(\.finding)) {
+      let rows = m.findings.filter { $0.finding == code }
+      t.byFinding[code] = (rows.count, Set(rows.map(\.nhsNumber)).count, Set(rows.map(\.procedureId)).count)
+    }
+    t.findings = m.findings.count
+    t.patientsWithFindings = Set(m.findings.map(\.nhsNumber)).count
+    for f in m.findings { t.findingsByDaysOverdue[f.daysOverdue, default: 0] += 1 }
+    func patients(_ key: (ReportModel.ImplantRow) -> String?) -> [String: Int] {
+      Dictionary(grouping: inSurveillanceImplants) { key($0) ?? "(none)" }.mapValues { Set($0.map(\.nhsNumber)).count }
+    }
+    func overdue(_ key: (ReportModel.FindingRow) -> String?) -> [String: (patients: Int, findings: Int)] {
+      Dictionary(grouping: m.findings) { key($0) ?? "(none)" }.mapValues { (Set($0.map(\.nhsNumber)).count, $0.count) }
+    }
+    t.sitePatients = patients(\.siteCode)
+    t.consultantPatients = patients(\.consultantCode)
+    t.siteFindings = overdue(\.siteCode)
+    t.consultantFindings = overdue(\.consultantCode)
+    for f in m.flags { t.flags[f.flag, default: 0] += 1 }
+    for r in m.rejects { t.rejects[r.reasonCode, default: 0] += 1 }
+    for w in m.warnings { t.warnings[w.code, default: 0] += 1 }
+    self.init(run: m.run, files: m.files, t)
+  }
+
+  init(run: ReportModel.Run, files: [ReportModel.SourceFile], _ t: Tallies) {
+    asOf = run.asOf
+    rulePack = run.packName
+    runId = run.id
+    softwareVersion = run.softwareVersion
+    let loaded = files.filter { $0.status == "loaded" }
+    filesRead = files.count
+    filesRefused = files.count - loaded.count
     rowsRead = loaded.reduce(0) { $0 + $1.rowsRead }
     rowsAccepted = loaded.reduce(0) { $0 + $1.rowsAccepted }
     rowsRejected = loaded.reduce(0) { $0 + $1.rowsRejected }
-    momPatients = m.patients.count
-    momImplants = m.implants.count
-    activeImplants = m.implants.filter(\.active).count
+    momPatients = t.patientsByStatus.values.reduce(0, +)
+    momImplants = t.momImplants
+    activeImplants = t.activeImplants
     exclusions = PatientStatus.allCases.filter { $0 != .inSurveillance }.map { s in
-      Count(key: s.rawValue, count: m.patients.filter { $0.status == s.rawValue }.count)
+      Count(key: s.rawValue, count: t.patientsByStatus[s.rawValue] ?? 0)
     }
-    let surveilled = Set(m.patients.filter { $0.status == PatientStatus.inSurveillance.rawValue }.map(\.nhsNumber))
-    inSurveillance = surveilled.count
+    inSurveillance = t.patientsByStatus[PatientStatus.inSurveillance.rawValue] ?? 0
     inSurveillanceByGroup = SurveillanceGroup.allCases.map { g in
-      Count(key: g.rawValue, count: m.patients.filter { surveilled.contains($0.nhsNumber) && $0.groups.split(separator: ";").contains(Substring(g.rawValue)) }.count)
+      Count(key: g.rawValue, count: t.inSurveillanceByGroup[g.rawValue] ?? 0)
     }
-    let imagingForAllImplants = m.implants.filter {
-      surveilled.contains($0.nhsNumber) && $0.active && ($0.group.flatMap(SurveillanceGroup.init(rawValue:))?.imagingForAll ?? false)
-    }.count
+    let surveilled = inSurveillance
     requirements = allRules.map { rule in
       let d = rule.description
-      let rows = m.findings.filter { $0.finding == d.code }
-      let patientsOverdue = Set(rows.map(\.nhsNumber)).count
+      let row = t.byFinding[d.code] ?? (0, 0, 0)
       let implantLevel = d.code == "IMAGING_BASELINE_MISSING"
       return Requirement(
-        finding: d.code, title: d.title, inScope: implantLevel ? imagingForAllImplants : surveilled.count,
-        patientsOverdue: patientsOverdue, findings: rows.count, unit: implantLevel ? "implants" : "patients",
-        overdue: implantLevel ? Set(rows.map(\.procedureId)).count : patientsOverdue)
+        finding: d.code, title: d.title, inScope: implantLevel ? t.imagingForAllImplants : surveilled,
+        patientsOverdue: row.patients, findings: row.findings, unit: implantLevel ? "implants" : "patients",
+        overdue: implantLevel ? row.implants : row.patients)
     }
-    findings = m.findings.count
-    patientsWithFindings = Set(m.findings.map(\.nhsNumber)).count
-    overdueBands = ReportFigures.overdueBandNames.map { b in
-      Count(key: b, count: m.findings.filter { ReportFigures.band(daysOverdue: $0.daysOverdue) == b }.count)
-    }
-    findingsBySite = ReportFigures.tally(m.findings.map { $0.siteCode ?? "(none)" })
-    findingsByConsultant = ReportFigures.tally(m.findings.map { $0.consultantCode ?? "(none)" })
-    let inSurveillanceImplants = m.implants.filter { $0.active && surveilled.contains($0.nhsNumber) }
-    sites = ReportFigures.breakdown(inSurveillanceImplants, m.findings, by: { $0.siteCode }, { $0.siteCode })
-    consultants = ReportFigures.breakdown(
-      inSurveillanceImplants, m.findings, by: { $0.consultantCode }, { $0.consultantCode })
-    clinicalFlags = ReportFigures.tally(m.flags.map(\.flag))
-    rejectsByReason = ReportFigures.tally(m.rejects.map(\.reasonCode))
-    warningsByCode = ReportFigures.tally(m.warnings.map(\.code))
-    unverifiedParameters = m.run.pack.unverified.map(\.key)
-    localProtocol = m.run.localProtocol
+    findings = t.findings
+    patientsWithFindings = t.patientsWithFindings
+    var bands: [String: Int] = [:]
+    for (days, n) in t.findingsByDaysOverdue { bands[ReportFigures.band(daysOverdue: days), default: 0] += n }
+    overdueBands = ReportFigures.overdueBandNames.map { Count(key: $0, count: bands[$0] ?? 0) }
+    findingsBySite = ReportFigures.sorted(t.siteFindings.mapValues(\.findings))
+    findingsByConsultant = ReportFigures.sorted(t.consultantFindings.mapValues(\.findings))
+    sites = ReportFigures.breakdown(t.sitePatients, t.siteFindings)
+    consultants = ReportFigures.breakdown(t.consultantPatients, t.consultantFindings)
+    clinicalFlags = ReportFigures.sorted(t.flags)
+    rejectsByReason = ReportFigures.sorted(t.rejects)
+    warningsByCode = ReportFigures.sorted(t.warnings)
+    unverifiedParameters = run.pack.unverified.map(\.key)
+    localProtocol = run.localProtocol
   }
 
   /// Per site or consultant, most patients overdue first, then key.
-  static func breakdown(
-    _ implants: [ReportModel.ImplantRow], _ findings: [ReportModel.FindingRow],
-    by implantKey: (ReportModel.ImplantRow) -> String?, _ findingKey: (ReportModel.FindingRow) -> String?
-  ) -> [Breakdown] {
-    var inScope: [String: Set<String>] = [:]
-    var overdue: [String: Set<String>] = [:]
-    var count: [String: Int] = [:]
-    for i in implants { inScope[implantKey(i) ?? "(none)", default: []].insert(i.nhsNumber) }
-    for f in findings {
-      let k = findingKey(f) ?? "(none)"
-      overdue[k, default: []].insert(f.nhsNumber)
-      count[k, default: 0] += 1
-    }
-    let keys = Set(inScope.keys).union(overdue.keys)
-    return keys.map {
+  static func breakdown(_ inScope: [String: Int], _ overdue: [String: (patients: Int, findings: Int)]) -> [Breakdown] {
+    Set(inScope.keys).union(overdue.keys).map {
       Breakdown(
-        key: $0, patientsInSurveillance: inScope[$0]?.count ?? 0, patientsOverdue: overdue[$0]?.count ?? 0,
-        findings: count[$0] ?? 0)
+        key: $0, patientsInSurveillance: inScope[$0] ?? 0, patientsOverdue: overdue[$0]?.patients ?? 0,
+        findings: overdue[$0]?.findings ?? 0)
     }.sorted {
       $0.patientsOverdue != $1.patientsOverdue ? $0.patientsOverdue > $1.patientsOverdue : codePointLess($0.key, $1.key)
     }
   }
 
   /// Counts by key, largest first, then key.
-  static func tally(_ keys: [String]) -> [Count] {
-    var d: [String: Int] = [:]
-    for k in keys { d[k, default: 0] += 1 }
-    return d.map { Count(key: $0.key, count: $0.value) }.sorted {
+  static func sorted(_ d: [String: Int]) -> [Count] {
+    d.map { Count(key: $0.key, count: $0.value) }.sorted {
       $0.count != $1.count ? $0.count > $1.count : codePointLess($0.key, $1.key)
     }
   }

@@ -217,6 +217,11 @@ package enum Schema {
         CREATE INDEX clinical_flag_run ON clinical_flag(check_run_id);
         """)
     }
+    // The report's change section matches findings across two runs by
+    // patient, code and implant: one index probe per finding.
+    m.registerMigration("v2: finding key index") { db in
+      try db.execute(sql: "CREATE INDEX finding_key ON finding(check_run_id, nhs_number, finding, procedure_id)")
+    }
     return m
   }
 }

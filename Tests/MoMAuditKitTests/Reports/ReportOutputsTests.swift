@@ -110,8 +110,8 @@ struct ReportOutputsTests {
   @Test("the diff of two runs: new, resolved and still open add up, matched by patient, finding and implant")
   func diff() throws {
     let (db, first, second) = try Self.twoRuns()
-    let a = try db.read { try ReportModel.findingRows($0, runId: first) }
-    let b = try db.read { try ReportModel.findingRows($0, runId: second) }
+    let a = try db.read { try Array(ReportModel.FindingRow.fetchCursor($0, runId: first)) }
+    let b = try db.read { try Array(ReportModel.FindingRow.fetchCursor($0, runId: second)) }
     let d = HTMLReport.FindingDiff(b, a)
     #expect(d.new.count + d.stillOpen.count == b.count)
     #expect(d.resolved.count + d.stillOpen.count == a.count)

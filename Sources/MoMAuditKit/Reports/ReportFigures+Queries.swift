@@ -1,0 +1,90 @@
+import GRDB
+
+extension ReportFigures {
+  /// The figures of a run by aggregate queries: nothing per patient or per
+  /// finding is held in memory, so the report stage's memory does not grow
+  /// with the size of the run (issue 5). Agrees with `init(_: ReportModel)`
+  /// (ReportStreamingTests).
+  static func load(_ db: Database, run: ReportModel.Run, files: [ReportModel.SourceFile]) throws -> ReportFigures {
+    let id = run.id
+    var t = Tallies()
+    func counts(_ sql: String, _ arguments: StatementArguments = []) throws -> [String: Int] {
+      var d: [String: Int] = [:]
+      for row in try Row.fetchAll(db, sql: sql, arguments: arguments) { d[row[0], default: 0] += row[1] as Int }
+      return d
+    }
+    t.patientsByStatus = try counts(
+      "SELECT status, count(*) FROM run_patient WHERE check_run_id = ? GROUP BY status", [id])
+    let inSurveillance = PatientStatus.inSurveillance.rawValue
+    for g in SurveillanceGroup.allCases {
+      t.inSurveillanceByGroup[g.rawValue] =
+        try Int.fetchOne(
+          db,
+          sql: """
+            SELECT count(*) FROM run_patient WHERE check_run_id = ? AND status = ?
+              AND instr(';' || groups || ';', ';' || ? || ';') > 0
+            """, arguments: [id, inSurveillance, g.rawValue]) ?? 0
+    }
+    if let row = try Row.fetchOne(
+      db, sql: "SELECT count(*), coalesce(sum(active), 0) FROM run_implant WHERE check_run_id = ?", arguments: [id])
+    {
+      t.momImplants = row[0]
+      t.activeImplants = row[1]
+    }
+    // Active implants of patients in surveillance.
+    let surveilledImplants = """
+      FROM run_implant i JOIN run_patient p ON p.check_run_id = i.check_run_id AND p.nhs_number = i.nhs_number
+      WHERE i.check_run_id = ? AND i.active AND p.status = ?
+      """
+    let imagingGroups = SurveillanceGroup.allCases.filter(\.imagingForAll).map(\.rawValue)
+    t.imagingForAllImplants =
+      try Int.fetchOne(
+        db,
+        sql: "SELECT count(*) \(surveilledImplants) AND i.surveillance_group IN (\(databaseQuestionMarks(count: imagingGroups.count)))",
+        arguments: StatementArguments([id, inSurveillance] as [any DatabaseValueConvertible]) + StatementArguments(imagingGroups)) ?? 0
+    for row in try Row.fetchAll(
+      db,
+      sql: """
+        SELECT finding, count(*), count(DISTINCT nhs_number), count(DISTINCT procedure_id)
+        FROM finding WHERE check_run_id = ? GROUP BY finding
+        """, arguments: [id])
+    {
+      t.byFinding[row[0]] = (row[1], row[2], row[3])
+    }
+    if let row = try Row.fetchOne(
+      db, sql: "SELECT count(*), count(DISTINCT nhs_number) FROM finding WHERE check_run_id = ?", arguments: [id])
+    {
+      t.findings = row[0]
+      t.patientsWithFindings = row[1]
+    }
+    for row in try Row.fetchAll(
+      db, sql: "SELECT days_overdue, count(*) FROM finding WHERE check_run_id = ? GROUP BY days_overdue", arguments: [id])
+    {
+      t.findingsByDaysOverdue[row[0]] = row[1]
+    }
+    for (column, patients, findings) in [
+      ("site_code", \Tallies.sitePatients, \Tallies.siteFindings),
+      ("consultant_code", \Tallies.consultantPatients, \Tallies.consultantFindings),
+    ] {
+      t[keyPath: patients] = try counts(
+        "SELECT coalesce(i.\(column), '(none)'), count(DISTINCT i.nhs_number) \(surveilledImplants) GROUP BY 1",
+        [id, inSurveillance])
+      for row in try Row.fetchAll(
+        db,
+        sql: """
+          SELECT coalesce(\(column), '(none)'), count(DISTINCT nhs_number), count(*)
+          FROM finding WHERE check_run_id = ? GROUP BY 1
+          """, arguments: [id])
+      {
+        t[keyPath: findings][row[0]] = (row[1], row[2])
+      }
+    }
+    t.flags = try counts("SELECT flag, count(*) FROM clinical_flag WHERE check_run_id = ? GROUP BY flag", [id])
+    t.rejects = try counts(
+      "SELECT r.reason_code, count(*) FROM reject r JOIN source_file s ON s.id = r.source_file_id GROUP BY 1")
+    // As WarningRow.fetchCursor: the ingest warnings, then the run's.
+    t.warnings = try counts(
+      "SELECT code, count(*) FROM warning WHERE check_run_id IS NULL OR check_run_id = ? GROUP BY code", [id])
+    return ReportFigures(run: run, files: files, t)
+  }
+}

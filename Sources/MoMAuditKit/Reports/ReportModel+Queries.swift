@@ -1,0 +1,153 @@
+import Foundation
+import GRDB
+
+// The report's queries, one per row type, each with its ORDER BY. Cursors
+// let the report stage stream a file row by row (bounded memory at national
+// scale); `ReportModel.load` collects the same cursors into arrays.
+
+extension ReportModel.Run {
+  /// The run `id`, or the latest run when `id` is nil.
+  static func fetch(_ db: Database, id: Int64?) throws -> Self? {
+    let row: Row?
+    if let id {
+      row = try Row.fetchOne(db, sql: "SELECT * FROM check_run WHERE id = ?", arguments: [id])
+    } else {
+      row = try Row.fetchOne(db, sql: "SELECT * FROM check_run ORDER BY id DESC LIMIT 1")
+    }
+    guard let r = row else { return nil }
+    let packJSON: String = r["pack_json"]
+    let pack = try JSONDecoder().decode(RulePack.self, from: Data(packJSON.utf8))
+    return Self(
+      id: r["id"], asOf: r["as_of"], packName: r["pack_name"], pack: pack, localProtocol: r["local_protocol"],
+      softwareVersion: r["software_version"], startedAt: r["started_at"], durationSeconds: r["duration_seconds"])
+  }
+}
+
+extension ReportModel.SourceFile {
+  static func fetchAll(_ db: Database) throws -> [Self] {
+    try Row.fetchAll(db, sql: "SELECT * FROM source_file ORDER BY id").map {
+      Self(
+        id: $0["id"], path: $0["path"], format: $0["format"], kind: $0["kind"], status: $0["status"], error: $0["error"],
+        rowsRead: $0["rows_read"], rowsAccepted: $0["rows_accepted"], rowsRejected: $0["rows_rejected"],
+        recordsReplaced: $0["records_replaced"])
+    }
+  }
+}
+
+extension ReportModel.FindingRow {
+  /// outputs.md's order: days_overdue descending, then nhs_number, finding
+  /// and procedure_id in text order.
+  static let order = "days_overdue DESC, nhs_number, finding, procedure_id, id"
+
+  init(row: Row) {
+    let evidence: String = row["evidence"]
+    self.init(
+      nhsNumber: row["nhs_number"], finding: row["finding"], procedureId: row["procedure_id"], side: row["side"],
+      group: row["surveillance_group"], dueDate: row["due_date"], daysOverdue: row["days_overdue"],
+      lastDone: row["last_done"], trustCode: row["trust_code"], siteCode: row["site_code"],
+      consultantCode: row["consultant_code"], detail: row["detail"],
+      evidence: (try? JSONDecoder().decode([String].self, from: Data(evidence.utf8))) ?? [])
+  }
+
+  /// Every finding of a run, or the first `limit`.
+  static func fetchCursor(_ db: Database, runId: Int64, limit: Int? = nil) throws -> some Cursor<Self> {
+    try Row.fetchCursor(
+      db, sql: "SELECT * FROM finding WHERE check_run_id = ? ORDER BY \(order) LIMIT ?",
+      arguments: [runId, limit ?? -1]
+    ).map(Self.init(row:))
+  }
+}
+
+extension ReportModel.PatientRow {
+  static func fetchCursor(_ db: Database, runId: Int64) throws -> some Cursor<Self> {
+    try Row.fetchCursor(
+      db, sql: "SELECT * FROM run_patient WHERE check_run_id = ? ORDER BY nhs_number", arguments: [runId]
+    ).map {
+      Self(
+        nhsNumber: $0["nhs_number"], status: $0["status"], groups: $0["groups"], nextReviewDue: $0["next_review_due"],
+        nextIonsDue: $0["next_ions_due"], lastReview: $0["last_review"], lastIonTest: $0["last_ion_test"],
+        lastCobalt: $0["last_cobalt_ug_l"], lastChromium: $0["last_chromium_ug_l"], openFindings: $0["open_findings"],
+        clinicalFlags: $0["clinical_flags"])
+    }
+  }
+}
+
+extension ReportModel.ImplantRow {
+  static func fetchCursor(_ db: Database, runId: Int64) throws -> some Cursor<Self> {
+    try Row.fetchCursor(
+      db, sql: "SELECT * FROM run_implant WHERE check_run_id = ? ORDER BY procedure_id", arguments: [runId]
+    ).map {
+      Self(
+        procedureId: $0["procedure_id"], nhsNumber: $0["nhs_number"], side: $0["side"],
+        procedureDate: $0["procedure_date"], group: $0["surveillance_group"], active: $0["active"], status: $0["status"],
+        lastReview: $0["last_review"], lastIonTest: $0["last_ion_test"], lastCobalt: $0["last_cobalt_ug_l"],
+        lastChromium: $0["last_chromium_ug_l"], lastImaging: $0["last_imaging"],
+        lastImagingFinding: $0["last_imaging_finding"], compliant: $0["compliant"], siteCode: $0["site_code"],
+        consultantCode: $0["consultant_code"])
+    }
+  }
+}
+
+extension ReportModel.FlagRow {
+  /// Every flag of a run, or the first `limit`, by NHS number.
+  static func fetchCursor(_ db: Database, runId: Int64, limit: Int? = nil) throws -> some Cursor<Self> {
+    try Row.fetchCursor(
+      db, sql: "SELECT * FROM clinical_flag WHERE check_run_id = ? ORDER BY nhs_number, flag, procedure_id, id LIMIT ?",
+      arguments: [runId, limit ?? -1]
+    ).map { Self(nhsNumber: $0["nhs_number"], flag: $0["flag"], procedureId: $0["procedure_id"], detail: $0["detail"]) }
+  }
+}
+
+extension ReportModel.RejectRow {
+  /// Every reject of the database by file and line; with `examples`, only
+  /// the first that many of each reason (in the same order).
+  static func fetchCursor(_ db: Database, examples: Int? = nil) throws -> some Cursor<Self> {
+    try Row.fetchCursor(
+      db,
+      sql: """
+        SELECT * FROM (
+          SELECT s.path, r.*,
+            ROW_NUMBER() OVER (PARTITION BY r.reason_code ORDER BY r.source_file_id, r.line, r.id) AS example
+          FROM reject r JOIN source_file s ON s.id = r.source_file_id)
+        WHERE example <= ?
+        ORDER BY source_file_id, line, id
+        """, arguments: [examples ?? Int.max]
+    ).map {
+      Self(
+        file: $0["path"], line: $0["line"], location: $0["location"], recordKind: $0["record_kind"],
+        recordId: $0["record_id"], field: $0["field"], reasonCode: $0["reason_code"], reason: $0["reason"], raw: $0["raw"])
+    }
+  }
+}
+
+extension ReportModel.WarningRow {
+  /// The ingest warnings of records still loaded, then the run's warnings;
+  /// with `examples`, only the first that many of each code (in the same order).
+  static func fetchCursor(_ db: Database, runId: Int64, examples: Int? = nil) throws -> some Cursor<Self> {
+    try Row.fetchCursor(
+      db,
+      sql: """
+        SELECT * FROM (
+          SELECT *, ROW_NUMBER() OVER (PARTITION BY code ORDER BY part, nhs_number, record_id, id) AS example FROM (
+            SELECT w.code AS code, w.nhs_number AS nhs_number, w.record_kind AS record_kind, w.record_id AS record_id,
+              s.path AS path, w.line AS line, w.detail AS detail, 0 AS part, w.id AS id
+              FROM warning w LEFT JOIN source_file s ON s.id = w.source_file_id WHERE w.check_run_id IS NULL
+            UNION ALL
+            SELECT w.code, w.nhs_number, w.record_kind, w.record_id,
+              COALESCE(sp.path, se.path), COALESCE(p.source_line, e.source_line), w.detail, 1, w.id
+              FROM warning w
+              LEFT JOIN procedure p ON w.record_kind = 'procedure' AND p.procedure_id = w.record_id
+              LEFT JOIN source_file sp ON sp.id = p.source_file_id
+              LEFT JOIN event e ON w.record_kind = 'event' AND e.event_id = w.record_id
+              LEFT JOIN source_file se ON se.id = e.source_file_id
+              WHERE w.check_run_id = ?))
+        WHERE example <= ?
+        ORDER BY part, code, nhs_number, record_id, id
+        """, arguments: [runId, examples ?? Int.max]
+    ).map {
+      Self(
+        code: $0["code"], nhsNumber: $0["nhs_number"], recordKind: $0["record_kind"], recordId: $0["record_id"],
+        file: $0["path"], line: $0["line"], detail: $0["detail"])
+    }
+  }
+}
