@@ -132,6 +132,11 @@ package struct ReportModel: Sendable, Codable, Equatable {
     try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM check_run WHERE id = ?)", arguments: [id]) ?? false
   }
 
+  /// The check run before run `id`, if any.
+  static func runIdBefore(_ db: Database, before id: Int64) throws -> Int64? {
+    try Int64.fetchOne(db, sql: "SELECT id FROM check_run WHERE id < ? ORDER BY id DESC LIMIT 1", arguments: [id])
+  }
+
   /// Loads a run (default: the latest) and the run it is compared with:
   /// `compareWith`, or else the previous run of the database, if any.
   package static func load(_ db: Database, runId: Int64?, compareWith: Int64? = nil) throws -> ReportModel? {
@@ -140,8 +145,7 @@ package struct ReportModel: Sendable, Codable, Equatable {
     if let compareWith {
       otherId = compareWith
     } else {
-      otherId = try Int64.fetchOne(
-        db, sql: "SELECT id FROM check_run WHERE id < ? ORDER BY id DESC LIMIT 1", arguments: [model.run.id])
+      otherId = try runIdBefore(db, before: model.run.id)
     }
     if let otherId, otherId != model.run.id, let other = try loadRun(db, runId: otherId) {
       model.comparison = Comparison(run: other.run, findings: other.findings, figures: ReportFigures(other))

@@ -33,37 +33,68 @@ package struct ReportWriter {
   }
 
   package func write(_ name: String, _ text: String) throws {
+    try stream(name) { try $0.append(text) }
+  }
+
+  /// Writes `name` from `body`, which appends to a buffered sink: the file
+  /// is never held whole in memory (the report stage streams its CSVs from
+  /// database cursors). Temporary name, fsync, mode 0640, then rename; on
+  /// any error the temporary file is removed and the old file stays.
+  package func stream(_ name: String, _ body: (inout FileSink) throws -> Void) throws {
     let final = (folder as NSString).appendingPathComponent(name)
     let temp = (folder as NSString).appendingPathComponent(".\(name).tmp-\(getpid())")
     let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
     guard fd >= 0 else { throw AuditError.cannotWrite(path: final, reason: String(cString: strerror(errno))) }
-    var ok = true
-    var err = ""
-    let bytes = Array(text.utf8)
-    var offset = 0
-    while offset < bytes.count {
-      let n = bytes[offset...].withUnsafeBufferPointer { Foundation.write(fd, $0.baseAddress, $0.count) }
-      if n <= 0 {
-        ok = false
-        err = String(cString: strerror(errno))
-        break
-      }
-      offset += n
-    }
-    if ok && fsync(fd) != 0 {
-      ok = false
-      err = String(cString: strerror(errno))
+    var sink = FileSink(fd: fd)
+    do {
+      try body(&sink)
+      try sink.flush()
+      if fsync(fd) != 0 { throw FileSink.Failure(errno: errno) }
+    } catch let failure as FileSink.Failure {
+      close(fd)
+      unlink(temp)
+      throw AuditError.cannotWrite(path: final, reason: String(cString: strerror(failure.errno)))
+    } catch {
+      close(fd)
+      unlink(temp)
+      throw error
     }
     _ = fchmod(fd, 0o640)
     close(fd)
-    guard ok else {
-      unlink(temp)
-      throw AuditError.cannotWrite(path: final, reason: err)
-    }
     guard rename(temp, final) == 0 else {
       let reason = String(cString: strerror(errno))
       unlink(temp)
       throw AuditError.cannotWrite(path: final, reason: reason)
     }
+  }
+}
+
+/// A file descriptor with a 256 KiB buffer in front of it.
+package struct FileSink {
+  struct Failure: Error { var errno: Int32 }
+
+  let fd: Int32
+  var buffer: [UInt8] = []
+  static let capacity = 256 * 1024
+
+  init(fd: Int32) {
+    self.fd = fd
+    buffer.reserveCapacity(Self.capacity)
+  }
+
+  package mutating func append(_ text: String) throws {
+    buffer.append(contentsOf: text.utf8)
+    if buffer.count >= Self.capacity { try flush() }
+  }
+
+  mutating func flush() throws {
+    var offset = 0
+    while offset < buffer.count {
+      let n = buffer[offset...].withUnsafeBufferPointer { Foundation.write(fd, $0.baseAddress, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { throw Failure(errno: n < 0 ? errno : EIO) }
+      offset += n
+    }
+    buffer.removeAll(keepingCapacity: true)
   }
 }

@@ -56,60 +56,94 @@ package struct Reporter {
     try write(to: folder, runId: runId, databaseName: databaseName, options: ReportOptions(pseudonymiser: pseudonymiser))
   }
 
-  /// Returns the run reported.
+  /// Returns the run reported. Reads one snapshot of the database: the
+  /// figures by aggregate queries, report.html from a page of bounded size,
+  /// and each CSV streamed from a cursor to its file, so memory does not grow
+  /// with the size of the run (issue 5). The files are byte for byte those of
+  /// `files(_:options:)` on the same run in memory (ReportStreamingTests).
   @discardableResult
   package func write(to folder: String, runId: Int64?, databaseName: String, options: ReportOptions) throws -> Int64 {
-    let model = try db.read { db -> ReportModel? in
+    try db.read { db in
       if let other = options.compareRunId {
         guard try ReportModel.runExists(db, id: other) else {
           throw AuditError.usage("no check run \(other) in \(databaseName) to compare with")
         }
       }
-      return try ReportModel.load(db, runId: runId, compareWith: options.compareRunId)
+      guard let run = try ReportModel.Run.fetch(db, id: runId) else {
+        if let runId { throw AuditError.usage("no check run \(runId) in \(databaseName)") }
+        throw AuditError.noCheckRun(db: databaseName)
+      }
+      if let other = options.compareRunId, other == run.id {
+        throw AuditError.usage("--compare names the run being reported (\(other)); name another run")
+      }
+      let otherId = try options.compareRunId ?? ReportModel.runIdBefore(db, before: run.id)
+      let other = try otherId.flatMap { try ReportModel.Run.fetch(db, id: $0) }
+      let page = try HTMLReport.Page.load(db, run: run, compareWith: other)
+      let out = try ReportWriter(folder: folder)
+      try Self.stream(db, page, options: options, to: out)
+      logger.info(
+        "reports written", metadata: ["run": "\(run.id)", "folder": "\(folder)", "findings": "\(page.figures.findings)"])
+      return run.id
     }
-    guard let model else {
-      if let runId { throw AuditError.usage("no check run \(runId) in \(databaseName)") }
-      throw AuditError.noCheckRun(db: databaseName)
-    }
-    if let other = options.compareRunId, other == model.run.id {
-      throw AuditError.usage("--compare names the run being reported (\(other)); name another run")
-    }
-    let out = try ReportWriter(folder: folder)
-    for (name, text) in Self.files(model, options: options) {
-      let bom = options.excel && Self.humanFacingCSVs.contains(name)
-      try out.write(name, bom ? Self.byteOrderMark + text : text)
-    }
-    logger.info(
-      "reports written",
-      metadata: ["run": "\(model.run.id)", "folder": "\(folder)", "findings": "\(model.findings.count)"])
-    return model.run.id
   }
 
-  /// Every file of the report folder, by name, without byte order marks.
+  /// Writes every file of the report folder of `page`'s run.
+  static func stream(_ db: Database, _ page: HTMLReport.Page, options: ReportOptions, to out: ReportWriter) throws {
+    let id = page.run.id
+    func csv<C: Cursor>(_ name: String, _ header: [String], _ rows: C, _ cells: (C.Element) -> [String?]) throws {
+      try out.stream(name) { sink in
+        if options.excel && humanFacingCSVs.contains(name) { try sink.append(byteOrderMark) }
+        try sink.append(CSVWriter.line(header))
+        while let row = try rows.next() { try sink.append(CSVWriter.line(cells(row))) }
+      }
+    }
+    func text(_ name: String, _ text: String) throws {
+      try out.write(name, options.excel && humanFacingCSVs.contains(name) ? byteOrderMark + text : text)
+    }
+    try csv("findings.csv", CSVReports.findingsHeader, try ReportModel.FindingRow.fetchCursor(db, runId: id), CSVReports.cells)
+    try csv("patients.csv", CSVReports.patientsHeader, try ReportModel.PatientRow.fetchCursor(db, runId: id), CSVReports.cells)
+    let pseudonym = options.pseudonymiser.map { p in { p.pseudonym($0) } }
+    try csv("submission.csv", CSVReports.submissionHeader, try ReportModel.ImplantRow.fetchCursor(db, runId: id)) {
+      CSVReports.cells($0, pseudonym: pseudonym)
+    }
+    try csv("rejects.csv", CSVReports.rejectsHeader, try ReportModel.RejectRow.fetchCursor(db), CSVReports.cells)
+    try csv("warnings.csv", CSVReports.warningsHeader, try ReportModel.WarningRow.fetchCursor(db, runId: id), CSVReports.cells)
+    try text("aggregates.csv", Aggregates.csv(page.figures, suppress: options.suppressSmallNumbers))
+    try text("summary.json", summaryJSON(page.figures))
+    try text("datapackage.json", dataPackage(page.run, options))
+    try text("report.html", HTMLReport.render(page))
+  }
+
+  /// Every file of the report folder of a run in memory, by name, without
+  /// byte order marks (what the tests and goldens compare).
   package static func files(_ model: ReportModel, options: ReportOptions = ReportOptions()) -> [(String, String)] {
     let figures = ReportFigures(model)
+    let pseudonym = options.pseudonymiser.map { p in { p.pseudonym($0) } }
     return [
       ("findings.csv", CSVReports.findings(model)),
       ("patients.csv", CSVReports.patients(model)),
-      ("submission.csv", CSVReports.submission(model, pseudonym: options.pseudonymiser.map { p in { p.pseudonym($0) } })),
+      ("submission.csv", CSVReports.submission(model, pseudonym: pseudonym)),
       ("rejects.csv", CSVReports.rejects(model)),
       ("warnings.csv", CSVReports.warnings(model)),
       ("aggregates.csv", Aggregates.csv(figures, suppress: options.suppressSmallNumbers)),
-      ("summary.json", summaryJSON(model)),
-      (
-        "datapackage.json",
-        DataPackage.json(
-          asOf: model.run.asOf, bom: options.excel, pseudonymised: options.pseudonymiser != nil,
-          suppressed: options.suppressSmallNumbers)
-      ),
+      ("summary.json", summaryJSON(figures)),
+      ("datapackage.json", dataPackage(model.run, options)),
       ("report.html", HTMLReport.render(model)),
     ]
   }
 
-  package static func summaryJSON(_ m: ReportModel) -> String {
+  static func dataPackage(_ run: ReportModel.Run, _ options: ReportOptions) -> String {
+    DataPackage.json(
+      asOf: run.asOf, bom: options.excel, pseudonymised: options.pseudonymiser != nil,
+      suppressed: options.suppressSmallNumbers)
+  }
+
+  package static func summaryJSON(_ m: ReportModel) -> String { summaryJSON(ReportFigures(m)) }
+
+  package static func summaryJSON(_ f: ReportFigures) -> String {
     let enc = JSONEncoder()
     enc.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-    let data = (try? enc.encode(ReportFigures(m))) ?? Data()
+    let data = (try? enc.encode(f)) ?? Data()
     return String(decoding: data, as: UTF8.self) + "\n"
   }
 }
