@@ -26,7 +26,9 @@ package struct CSVWriter {
 
   package static func cell(_ raw: String) -> String {
     let v = neutralise(raw)
-    if v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) {
+    // On bytes: a comma, quote, CR or LF byte is always that character
+    // (UTF-8), and CR LF is the only grapheme holding one with another.
+    if v.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
       return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
     return v

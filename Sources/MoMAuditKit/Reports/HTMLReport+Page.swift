@@ -83,7 +83,7 @@ extension HTMLReport {
           }
           func rows(_ a: Int64, _ b: Int64) throws -> [ReportModel.FindingRow] {
             let (sql, arguments) = unmatched(a, b, "*", limit: listLimit)
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(ReportModel.FindingRow.init(row:))
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { ReportModel.FindingRow(row: $0) }
           }
           func count(_ a: Int64, _ b: Int64) throws -> Int {
             let (sql, arguments) = unmatched(a, b, "1")

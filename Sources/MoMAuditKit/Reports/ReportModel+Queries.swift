@@ -39,8 +39,10 @@ extension ReportModel.FindingRow {
   /// and procedure_id in text order.
   static let order = "days_overdue DESC, nhs_number, finding, procedure_id, id"
 
-  init(row: Row) {
-    let evidence: String = row["evidence"]
+  /// `evidence: false` leaves the "why" list empty (findings.csv has no
+  /// column for it; decoding its JSON was a third of the report stage).
+  init(row: Row, evidence decode: Bool = true) {
+    let evidence: String = decode ? row["evidence"] : "[]"
     self.init(
       nhsNumber: row["nhs_number"], finding: row["finding"], procedureId: row["procedure_id"], side: row["side"],
       group: row["surveillance_group"], dueDate: row["due_date"], daysOverdue: row["days_overdue"],
@@ -49,12 +51,13 @@ extension ReportModel.FindingRow {
       evidence: (try? JSONDecoder().decode([String].self, from: Data(evidence.utf8))) ?? [])
   }
 
-  /// Every finding of a run, or the first `limit`.
-  static func fetchCursor(_ db: Database, runId: Int64, limit: Int? = nil) throws -> some Cursor<Self> {
+  /// Every finding of a run, or the first `limit`; without their evidence
+  /// when `evidence` is false.
+  static func fetchCursor(_ db: Database, runId: Int64, limit: Int? = nil, evidence: Bool = true) throws -> some Cursor<Self> {
     try Row.fetchCursor(
       db, sql: "SELECT * FROM finding WHERE check_run_id = ? ORDER BY \(order) LIMIT ?",
       arguments: [runId, limit ?? -1]
-    ).map(Self.init(row:))
+    ).map { Self(row: $0, evidence: evidence) }
   }
 }
 

@@ -100,7 +100,7 @@ package struct Reporter {
     func text(_ name: String, _ text: String) throws {
       try out.write(name, options.excel && humanFacingCSVs.contains(name) ? byteOrderMark + text : text)
     }
-    try csv("findings.csv", CSVReports.findingsHeader, try ReportModel.FindingRow.fetchCursor(db, runId: id), CSVReports.cells)
+    try csv("findings.csv", CSVReports.findingsHeader, try ReportModel.FindingRow.fetchCursor(db, runId: id, evidence: false), CSVReports.cells)
     try csv("patients.csv", CSVReports.patientsHeader, try ReportModel.PatientRow.fetchCursor(db, runId: id), CSVReports.cells)
     let pseudonym = options.pseudonymiser.map { p in { p.pseudonym($0) } }
     try csv("submission.csv", CSVReports.submissionHeader, try ReportModel.ImplantRow.fetchCursor(db, runId: id)) {
