@@ -206,16 +206,22 @@ package struct XMLExportReader {
         Int32(XML_READER_TYPE_ENTITY_REFERENCE.rawValue):
         throw refuse("the document has a DTD or entity declaration, which is not allowed")
       case Int32(XML_READER_TYPE_ELEMENT.rawValue):
-        let name = Self.string(xmlTextReaderConstLocalName(reader)) ?? ""
-        let ns = Self.string(xmlTextReaderConstNamespaceUri(reader))
-        let inNS = ns == Self.namespace
+        // Compared as C strings: no String per element (issue 5). The
+        // namespace URI is read from the node (libxml2's accessor looks it
+        // up in its dictionary each time); Strings only for the refusal.
+        let namePointer = xmlTextReaderConstLocalName(reader)
+        let name = Self.elementName(namePointer)
+        let node = xmlTextReaderCurrentNode(reader)
+        let href = node?.pointee.ns?.pointee.href
+        let inNS = href.map { Self.equal($0, Self.namespaceBytes) } ?? false
         let isEmpty = xmlTextReaderIsEmptyElement(reader) == 1
         // The element's own start-tag line (the parser's position has read ahead).
-        let line = xmlTextReaderCurrentNode(reader).map { Int(xmlGetLineNo($0)) } ?? Int(xmlTextReaderGetParserLineNumber(reader))
+        let line = node.map { Int(xmlGetLineNo($0)) } ?? Int(xmlTextReaderGetParserLineNumber(reader))
         var frame = Frame.ignored
         switch stack.last {
         case nil:
-          guard inNS, name == "registryExport" else {
+          guard inNS, name == .registryExport else {
+            let ns = Self.string(xmlTextReaderConstNamespaceUri(reader))
             throw refuse(
               "the root element is not <registryExport> in namespace \(Self.namespace)"
                 + (ns.map { " (found namespace \($0))" } ?? " (no namespace)"))
@@ -230,7 +236,7 @@ package struct XMLExportReader {
           }
           frame = .root
         case .root?:
-          if inNS, name == "patient" {
+          if inNS, name == .patient {
             patientIndex += 1
             procedureIndex = 0
             eventIndex = 0
@@ -239,8 +245,8 @@ package struct XMLExportReader {
             frame = .patient
           }
         case .patient?:
-          if inNS, name == "procedure" || name == "event" {
-            let kind: RecordKind = name == "procedure" ? .procedure : .event
+          if inNS, name == .procedure || name == .event {
+            let kind: RecordKind = name == .procedure ? .procedure : .event
             let index: Int
             if kind == .procedure {
               procedureIndex += 1
@@ -262,7 +268,7 @@ package struct XMLExportReader {
             }
           }
         case .procedure?:
-          if inNS, name == "component" {
+          if inNS, name == .component {
             let attrs = try Self.attributes(reader)
             let rawRole = attrs.first(where: { $0.0 == "role" })?.1 ?? ""
             let role = ComponentRole(code: Self.trimmed(rawRole))
@@ -371,6 +377,26 @@ package struct XMLExportReader {
       return s
     }
     return String(trimUnicodeWhitespace(Substring(s)))
+  }
+
+  /// The elements the export is made of; `other` for any other name.
+  private enum ElementName { case registryExport, patient, procedure, event, component, other }
+
+  private static let elementNames: [(ElementName, [xmlChar])] = [
+    (.registryExport, Array("registryExport".utf8) + [0]), (.patient, Array("patient".utf8) + [0]),
+    (.procedure, Array("procedure".utf8) + [0]), (.event, Array("event".utf8) + [0]),
+    (.component, Array("component".utf8) + [0]),
+  ]
+
+  private static let namespaceBytes: [xmlChar] = Array(namespace.utf8) + [0]
+
+  private static func equal(_ p: UnsafePointer<xmlChar>, _ bytes: [xmlChar]) -> Bool {
+    bytes.withUnsafeBufferPointer { xmlStrEqual(p, $0.baseAddress!) == 1 }
+  }
+
+  private static func elementName(_ p: UnsafePointer<xmlChar>?) -> ElementName {
+    guard let p else { return .other }
+    return elementNames.first { equal(p, $0.1) }?.0 ?? .other
   }
 
   private static func string(_ p: UnsafePointer<xmlChar>?) -> String? {
