@@ -165,7 +165,9 @@ package struct Ingester {
         let bulk = BulkLoad(db: db, estimatedRows: scan.size / BulkLoad.bytesPerRowEstimate)
         var counts = Counts()
         let plan = FileReadPlan(path: path, format: format, encoding: encoding, profile: options.profile)
+        let fingerprints = RecordText()
         let read = try IngestPipeline.run(plan) { batch in
+          batch.fillFingerprints(fingerprints)
           try apply(batch, writer: writer, bulk: bulk, counts: &counts)
         }
         let loadedAt = monotonicTime()

@@ -37,6 +37,16 @@ final class PackedBatch: @unchecked Sendable {
   /// Ingest-time warnings of events (XML records after the export date), by index.
   @exclusivity(unchecked) private(set) var warnings: [[RecordWarning]] = []
 
+  /// A record whose fingerprint the writing thread computes.
+  enum Unhashed {
+    case procedure(ProcedureRecord)
+    case event(EventRecord)
+  }
+
+  /// Records packed without their fingerprint, and the cell it goes in
+  /// (`fillFingerprints`).
+  @exclusivity(unchecked) private(set) var unhashed: [(cell: Int32, record: Unhashed)] = []
+
   init(rows: Int) {
     bytes.reserveCapacity(rows * 256)
     cells.reserveCapacity(rows * PackedBatch.procedureCells)
@@ -102,7 +112,7 @@ final class PackedBatch: @unchecked Sendable {
 
   /// Packs a valid procedure; `raw` packs its raw text (for a duplicate's reject).
   func append(
-    _ p: ProcedureRecord, isASR: Bool, hash: String, location: String?, line: Int, raw: (PackedBatch) -> Void
+    _ p: ProcedureRecord, isASR: Bool, hash: String?, location: String?, line: Int, raw: (PackedBatch) -> Void
   ) {
     let first = Int32(cells.count)
     text(p.procedureId)
@@ -125,7 +135,7 @@ final class PackedBatch: @unchecked Sendable {
     text(p.consultantCode)
     bool(p.isMoM)
     bool(isASR)
-    text(hash)
+    if let hash { text(hash) } else { unhashed(.procedure(p)) }
     text(location)
     let rawCell = Int32(cells.count)
     raw(self)
@@ -134,7 +144,7 @@ final class PackedBatch: @unchecked Sendable {
 
   /// Packs a valid event.
   func append(
-    _ e: EventRecord, warnings w: [RecordWarning], hash: String, location: String?, line: Int,
+    _ e: EventRecord, warnings w: [RecordWarning], hash: String?, location: String?, line: Int,
     raw: (PackedBatch) -> Void
   ) {
     let first = Int32(cells.count)
@@ -153,7 +163,7 @@ final class PackedBatch: @unchecked Sendable {
     text(e.sampleType?.rawValue)
     text(e.imagingFinding?.rawValue)
     text(e.note)
-    text(hash)
+    if let hash { text(hash) } else { unhashed(.event(e)) }
     text(location)
     let rawCell = Int32(cells.count)
     raw(self)
@@ -165,7 +175,32 @@ final class PackedBatch: @unchecked Sendable {
     entries.append(.event(first: first, line: line, raw: rawCell, warnings: warningIndex))
   }
 
+  /// The hash cell of a record packed without its fingerprint: null until
+  /// `fillFingerprints`.
+  private func unhashed(_ record: Unhashed) {
+    unhashed.append((Int32(cells.count), record))
+    cells.append(Cell(tag: .null, length: 0, value: 0))
+  }
+
   // MARK: reading (writing thread)
+
+  /// Computes the fingerprints the reading thread left to this thread (XML:
+  /// there the reader is the busier thread) into their cells. Call before
+  /// `withContents`.
+  func fillFingerprints(_ text: RecordText) {
+    for (cell, record) in unhashed {
+      var hash: String
+      switch record {
+      case .procedure(let p): hash = text.fingerprint(p)
+      case .event(let e): hash = text.fingerprint(e)
+      }
+      hash.withUTF8 {
+        cells[Int(cell)] = Cell(tag: .text, length: Int32($0.count), value: Int64(bytes.count))
+        bytes.append(contentsOf: $0)
+      }
+    }
+    unhashed.removeAll()
+  }
 
   /// The cells and the text bytes, for binding (valid during `body`).
   func withContents<R>(_ body: (UnsafeBufferPointer<Cell>, UnsafePointer<UInt8>) throws -> R) rethrows -> R {
