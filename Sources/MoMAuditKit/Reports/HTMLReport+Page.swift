@@ -33,31 +33,6 @@ extension HTMLReport {
       package var stillOpenCount: Int
     }
 
-    /// The page of a model in memory.
-    package init(_ m: ReportModel) {
-      run = m.run
-      files = m.files
-      figures = ReportFigures(m)
-      worklist = Array(m.findings.prefix(worklistLimit))
-      flags = Array(m.flags.prefix(listLimit))
-      flagCount = m.flags.count
-      func firstOfEach<T>(_ rows: [T], _ key: (T) -> String) -> [T] {
-        var seen: [String: Int] = [:]
-        return rows.filter {
-          seen[key($0), default: 0] += 1
-          return seen[key($0)]! <= examples
-        }
-      }
-      rejectExamples = firstOfEach(m.rejects, \.reasonCode)
-      warningExamples = firstOfEach(m.warnings, \.code)
-      comparison = m.comparison.map { c in
-        let d = FindingDiff(m.findings, c.findings)
-        return Comparison(
-          run: c.run, figures: c.figures, new: Array(d.new.prefix(listLimit)), resolved: Array(d.resolved.prefix(listLimit)),
-          newCount: d.new.count, resolvedCount: d.resolved.count, stillOpenCount: d.stillOpen.count)
-      }
-    }
-
     /// The page of run `run`, compared with `compareWith` if given, by
     /// queries whose results are bounded (LIMIT, aggregates).
     static func load(_ db: Database, run: ReportModel.Run, compareWith other: ReportModel.Run?) throws -> Page {
@@ -97,21 +72,33 @@ extension HTMLReport {
             stillOpenCount: findings - newCount)
         })
     }
+  }
+}
 
-    init(
-      run: ReportModel.Run, files: [ReportModel.SourceFile], figures: ReportFigures, worklist: [ReportModel.FindingRow],
-      flags: [ReportModel.FlagRow], flagCount: Int, rejectExamples: [ReportModel.RejectRow],
-      warningExamples: [ReportModel.WarningRow], comparison: Comparison?
-    ) {
-      self.run = run
-      self.files = files
-      self.figures = figures
-      self.worklist = worklist
-      self.flags = flags
-      self.flagCount = flagCount
-      self.rejectExamples = rejectExamples
-      self.warningExamples = warningExamples
-      self.comparison = comparison
+extension HTMLReport.Page {
+  // In an extension, so that Swift keeps the memberwise initialiser `load` uses.
+  /// The page of a model in memory.
+  package init(_ m: ReportModel) {
+    run = m.run
+    files = m.files
+    figures = ReportFigures(m)
+    worklist = Array(m.findings.prefix(worklistLimit))
+    flags = Array(m.flags.prefix(listLimit))
+    flagCount = m.flags.count
+    func firstOfEach<T>(_ rows: [T], _ key: (T) -> String) -> [T] {
+      var seen: [String: Int] = [:]
+      return rows.filter {
+        seen[key($0), default: 0] += 1
+        return seen[key($0)]! <= examples
+      }
+    }
+    rejectExamples = firstOfEach(m.rejects, \.reasonCode)
+    warningExamples = firstOfEach(m.warnings, \.code)
+    comparison = m.comparison.map { c in
+      let d = FindingDiff(m.findings, c.findings)
+      return Comparison(
+        run: c.run, figures: c.figures, new: Array(d.new.prefix(listLimit)), resolved: Array(d.resolved.prefix(listLimit)),
+        newCount: d.new.count, resolvedCount: d.resolved.count, stillOpenCount: d.stillOpen.count)
     }
   }
 }
