@@ -82,22 +82,22 @@ extension HTMLReport.Page {
     run = m.run
     files = m.files
     figures = ReportFigures(m)
-    worklist = Array(m.findings.prefix(worklistLimit))
-    flags = Array(m.flags.prefix(listLimit))
+    worklist = Array(m.findings.prefix(HTMLReport.worklistLimit))
+    flags = Array(m.flags.prefix(HTMLReport.listLimit))
     flagCount = m.flags.count
     func firstOfEach<T>(_ rows: [T], _ key: (T) -> String) -> [T] {
       var seen: [String: Int] = [:]
       return rows.filter {
         seen[key($0), default: 0] += 1
-        return seen[key($0)]! <= examples
+        return seen[key($0)]! <= HTMLReport.examples
       }
     }
     rejectExamples = firstOfEach(m.rejects, \.reasonCode)
     warningExamples = firstOfEach(m.warnings, \.code)
     comparison = m.comparison.map { c in
-      let d = FindingDiff(m.findings, c.findings)
+      let d = HTMLReport.FindingDiff(m.findings, c.findings)
       return Comparison(
-        run: c.run, figures: c.figures, new: Array(d.new.prefix(listLimit)), resolved: Array(d.resolved.prefix(listLimit)),
+        run: c.run, figures: c.figures, new: Array(d.new.prefix(HTMLReport.listLimit)), resolved: Array(d.resolved.prefix(HTMLReport.listLimit)),
         newCount: d.new.count, resolvedCount: d.resolved.count, stillOpenCount: d.stillOpen.count)
     }
   }
