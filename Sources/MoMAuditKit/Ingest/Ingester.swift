@@ -172,7 +172,7 @@ package struct Ingester {
         }
         let loadedAt = monotonicTime()
         loaded()
-        try bulk.finish(writer: writer)
+        try bulk.finish()
         logger.debug(
           "file load timing",
           metadata: [
@@ -250,7 +250,7 @@ package struct Ingester {
           counts.rejected += 1
         case .procedure(let first, let line, let raw):
           let first = Int(first)
-          try bulk.prepare(.procedure, writer: writer)
+          try bulk.prepare(.procedure)
           if try writer.writeProcedure(cells, bytes, first: first, line: line) {
             counts.accepted += 1
           } else if try resolveConflict(
@@ -261,7 +261,7 @@ package struct Ingester {
           }
         case .event(let first, let line, let raw, let warnings):
           let first = Int(first)
-          try bulk.prepare(.event, writer: writer)
+          try bulk.prepare(.event)
           var written = try writer.writeEvent(cells, bytes, first: first, line: line)
           if written {
             counts.accepted += 1

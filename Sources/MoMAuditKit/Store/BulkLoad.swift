@@ -6,9 +6,10 @@ import GRDB
 /// When a file is large next to what its table already holds, the table's
 /// own indexes (not the primary key) are dropped before its first row and
 /// created again, from their stored SQL, once the file is loaded: a sort
-/// instead of one random B-tree insert per row. `patient` is then filled in
-/// key order from the tables (IngestWriter.fillPatients) instead of row by
-/// row. Everything happens inside the file's transaction, so a refused or
+/// instead of one random B-tree insert per row. The schema has no such index
+/// since migration v3 (nothing in the pipeline reads records by patient); an
+/// operator's own lookup index (docs/operators.md) is handled this way.
+/// Everything happens inside the file's transaction, so a refused or
 /// failed file leaves the indexes as they were. A small file into a large
 /// table keeps the indexes and inserts row by row, which is cheaper than
 /// rebuilding them.
@@ -22,7 +23,6 @@ final class BulkLoad {
   @exclusivity(unchecked) private var decidedProcedure = false
   @exclusivity(unchecked) private var decidedEvent = false
   private var recreate: [String] = []
-  private var bulkTables: [String] = []
 
   init(db: Database, estimatedRows: Int) {
     self.db = db
@@ -30,12 +30,12 @@ final class BulkLoad {
   }
 
   /// Decides, before the first row of a kind, whether its table loads in bulk.
-  @inline(__always) func prepare(_ kind: RecordKind, writer: IngestWriter) throws {
+  @inline(__always) func prepare(_ kind: RecordKind) throws {
     if kind == .procedure ? decidedProcedure : decidedEvent { return }
-    try decide(kind, writer: writer)
+    try decide(kind)
   }
 
-  private func decide(_ kind: RecordKind, writer: IngestWriter) throws {
+  private func decide(_ kind: RecordKind) throws {
     if kind == .procedure { decidedProcedure = true } else { decidedEvent = true }
     let table = kind == .procedure ? "procedure" : "event"
     // max(rowid) reads one page: a cheap upper bound of the row count.
@@ -49,15 +49,11 @@ final class BulkLoad {
       try db.execute(sql: "DROP INDEX \(name.quotedDatabaseIdentifier)")
       recreate.append(index["sql"])
     }
-    if kind == .procedure { writer.deferProcedurePatients = true } else { writer.deferEventPatients = true }
-    bulkTables.append(table)
   }
 
-  /// Creates the dropped indexes again and fills `patient` from the tables
-  /// loaded in bulk.
-  func finish(writer: IngestWriter) throws {
+  /// Creates the dropped indexes again.
+  func finish() throws {
     for sql in recreate { try db.execute(sql: sql) }
     recreate = []
-    try writer.fillPatients(from: bulkTables)
   }
 }

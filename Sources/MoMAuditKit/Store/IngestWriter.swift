@@ -31,18 +31,10 @@ package final class IngestWriter {
   private let replaceProcedure: Statement
   private let insertEvent: Statement
   private let replaceEvent: Statement
-  private let insertPatient: Statement
   private let insertReject: Statement
   private let insertWarning: Statement
   private let deleteWarnings: Statement
   private let insertReplacement: Statement
-  /// The last NHS number written to `patient`: rows of one patient usually
-  /// come together, and an `INSERT OR IGNORE` of the same key is a no-op.
-  @exclusivity(unchecked) private var lastPatient: [UInt8] = []
-  /// Bulk mode, by kind: `patient` is filled from the loaded table at the
-  /// end (`fillPatients`), not row by row.
-  @exclusivity(unchecked) var deferProcedurePatients = false
-  @exclusivity(unchecked) var deferEventPatients = false
 
   package struct Existing {
     var fileId: Int64
@@ -75,7 +67,6 @@ package final class IngestWriter {
       """
     insertEvent = try db.makeStatement(sql: "INSERT INTO " + eventColumns)
     replaceEvent = try db.makeStatement(sql: "INSERT OR REPLACE INTO " + eventColumns)
-    insertPatient = try db.makeStatement(sql: "INSERT OR IGNORE INTO patient (nhs_number) VALUES (?)")
     insertReject = try db.makeStatement(
       sql: """
         INSERT INTO reject (source_file_id, line, location, record_kind, record_id, field, reason_code, reason, raw)
@@ -114,9 +105,7 @@ package final class IngestWriter {
     sqlite3_bind_int64(s, 22, fileId)
     sqlite3_bind_int64(s, 23, Int64(line))
     bind(s, 24, cells[first + 21], bytes)
-    guard try step(statement) else { return false }
-    if !deferProcedurePatients { try writePatient(cells[first + 1], bytes) }
-    return true
+    return try step(statement)
   }
 
   /// Inserts a packed event. Returns false, writing nothing, when its id is
@@ -130,19 +119,7 @@ package final class IngestWriter {
     sqlite3_bind_int64(s, 17, fileId)
     sqlite3_bind_int64(s, 18, Int64(line))
     bind(s, 19, cells[first + 16], bytes)
-    guard try step(statement) else { return false }
-    if !deferEventPatients { try writePatient(cells[first + 1], bytes) }
-    return true
-  }
-
-  private func writePatient(_ nhs: Cell, _ bytes: UnsafePointer<UInt8>) throws {
-    let text = UnsafeBufferPointer(start: bytes + Int(nhs.value), count: Int(nhs.length))
-    if text.elementsEqual(lastPatient) { return }
-    let s = insertPatient.sqliteStatement
-    bind(s, 1, nhs, bytes)
-    _ = try step(insertPatient)
-    lastPatient.removeAll(keepingCapacity: true)
-    lastPatient.append(contentsOf: text)
+    return try step(statement)
   }
 
   func writeReject(_ row: RawRow, _ problem: RowProblem) throws {
@@ -166,16 +143,6 @@ package final class IngestWriter {
   func recordReplacement(_ kind: RecordKind, id: String, old: Existing, newLine: Int, identical: Bool) throws {
     try deleteWarnings.execute(arguments: [kind.rawValue, id])
     try insertReplacement.execute(arguments: [kind.rawValue, id, old.fileId, old.line, fileId, newLine, identical])
-  }
-
-  /// Bulk mode: every NHS number of `tables` (the tables loaded in bulk)
-  /// into `patient`, in key order (read from their `nhs_number` indexes, so
-  /// the inserts append instead of landing at random). Earlier files'
-  /// numbers are there already and are ignored.
-  func fillPatients(from tables: [String]) throws {
-    for table in tables {
-      try db.execute(sql: "INSERT OR IGNORE INTO patient (nhs_number) SELECT DISTINCT nhs_number FROM \(table) ORDER BY 1")
-    }
   }
 
   /// Steps an INSERT. Returns false for a primary-key conflict (the

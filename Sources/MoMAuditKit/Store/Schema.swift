@@ -222,6 +222,21 @@ package enum Schema {
     m.registerMigration("v2: finding key index") { db in
       try db.execute(sql: "CREATE INDEX finding_key ON finding(check_run_id, nhs_number, finding, procedure_id)")
     }
+    // Nothing reads records by patient: the check reads each table in one
+    // sorted pass (CheckRunner, NOT INDEXED), the report by ids. `patient`
+    // was written and never read, and the two indexes were used by nobody
+    // but its fill; together they were a third of a national CSV load
+    // (bench/RESULTS.md). An operator who wants fast ad-hoc lookups by
+    // patient may create an index (docs/operators.md); a large load drops
+    // and rebuilds it (BulkLoad).
+    m.registerMigration("v3: no per-patient lookup structures") { db in
+      try db.execute(
+        sql: """
+          DROP INDEX procedure_patient;
+          DROP INDEX event_patient;
+          DROP TABLE patient;
+          """)
+    }
     return m
   }
 }

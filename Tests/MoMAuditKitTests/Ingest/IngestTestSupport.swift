@@ -154,7 +154,7 @@ enum IX {
   static func snapshot(_ db: DatabaseQueue) throws -> [String] {
     try db.read { db in
       var out: [String] = []
-      for table in ["procedure", "event", "reject", "warning", "replacement", "patient"] {
+      for table in ["procedure", "event", "reject", "warning", "replacement"] {
         for r in try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1") { out.append("\(table) \(r)") }
       }
       for r in try Row.fetchAll(
@@ -169,7 +169,7 @@ enum IX {
   }
 
   static func recordCount(_ db: DatabaseQueue) throws -> Int {
-    try count(db, "procedure") + count(db, "event") + count(db, "reject") + count(db, "warning") + count(db, "patient")
+    try count(db, "procedure") + count(db, "event") + count(db, "reject") + count(db, "warning")
   }
 }
 
