@@ -182,7 +182,7 @@ struct PatientGroup: Sendable {
     // scale (4.5 M rows, tables far larger than the page cache) the sort
     // measures ~10 % faster and scales better (bench/RESULTS.md).
     let procs = try db.makeStatement(
-      sql: "SELECT \(ProcedureRecord.columns) FROM procedure NOT INDEXED WHERE procedure_date <= ? ORDER BY nhs_number")
+      sql: "SELECT \(ProcedureRecord.checkColumns) FROM procedure NOT INDEXED WHERE procedure_date <= ? ORDER BY nhs_number")
     let events = try db.makeStatement(
       sql: "SELECT \(EventRecord.columns) FROM event NOT INDEXED WHERE event_date <= ? ORDER BY nhs_number")
     try procs.setArguments([asOf.iso])

@@ -8,6 +8,15 @@ extension ProcedureRecord {
     site_code, consultant_code
     """
 
+  /// `columns` as the check reads them: no rule reads the local patient
+  /// id, date of birth, manufacturer or OPCS code, so they are NULL in their
+  /// places, which keeps the rows the check sorts a quarter smaller.
+  static let checkColumns = """
+    procedure_id, nhs_number, NULL, sex, NULL, procedure_date, side, procedure_type, bearing,
+    head_diameter_mm, femoral_component, acetabular_component, stem_component, NULL, NULL, trust_code,
+    site_code, consultant_code
+    """
+
   init(row: Row) {
     self.init(
       procedureId: row[0], nhsNumber: row[1], localPatientId: row[2], sex: Sex(rawValue: row[3]) ?? .unknown,
