@@ -33,7 +33,9 @@ struct RunCommand: StageCommand {
     try ReportWriter(folder: out).probe()
     let outcomes = try Ingester(db: db, logger: logger, options: ingest.options(), progress: .forStandardError())
       .ingest(inputs: inputs)
+    ProcessMemory.returnFreedMemory()
     let summary = try check.runner(db: db, logger: logger, profilePath: ingest.profile).run()
+    ProcessMemory.returnFreedMemory()
     try Reporter(db: db, logger: logger).write(
       to: out, runId: summary.runId, databaseName: common.db, options: reportOptions)
     let ingestCode = ingestExitCode(outcomes)

@@ -150,13 +150,19 @@ package struct Ingester {
       // CREATE INDEX (BulkLoad), and no foreign-key lookup per row (the one
       // key, source_file_id, names the source_file row this transaction
       // inserts first). Restored after the file.
-      let foreignKeys = try db.writeWithoutTransaction { db in
+      let (foreignKeys, cacheSize) = try db.writeWithoutTransaction { db in
         let on = try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") ?? false
+        let cache = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
         try db.execute(sql: "PRAGMA cache_size = -\(Self.cacheKiB); PRAGMA foreign_keys = OFF")
-        return on
+        return (on, cache)
       }
       defer {
-        if foreignKeys { try? db.writeWithoutTransaction { try $0.execute(sql: "PRAGMA foreign_keys = ON") } }
+        // The cache's memory goes back too: `momaudit run` goes on to the
+        // check and the report in this process.
+        try? db.writeWithoutTransaction {
+          try $0.execute(sql: "PRAGMA cache_size = \(cacheSize); PRAGMA shrink_memory")
+          if foreignKeys { try $0.execute(sql: "PRAGMA foreign_keys = ON") }
+        }
       }
       try db.inTransaction { db in
         let writerCPU0 = threadCPUTime()
