@@ -86,6 +86,10 @@ package struct CheckRunner {
             var config = Configuration()
             config.readonly = true
             config.busyMode = .timeout(5)
+            // One helper thread for the sorts: SQLite sorts a filled run
+            // while the scan goes on, on the time the two threads here wait
+            // for each other (national: 12.1 s -> 11.4 s, 4 MB more memory).
+            config.prepareDatabase { try $0.execute(sql: "PRAGMA threads = 1") }
             let reader = try DatabaseQueue(path: path, configuration: config)
             try reader.read { db in
               var batch: [PatientGroup] = []
