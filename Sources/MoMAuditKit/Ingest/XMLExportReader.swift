@@ -80,7 +80,7 @@ package struct XMLExportReader {
     var components: [(ComponentRole?, String, String)] = []  // role, raw role, text
     var componentTooLong = false
     // Attributes as bytes; Strings only when a row takes the full path.
-    var fieldCache: [UnsafeRawPointer: Field?] = [:]
+    var fieldCache = AttributeFields()
     var patientBytes = XMLAttributeBytes()
     var patientStrings: [(String, String)]? = nil
     var elementBytes = XMLAttributeBytes()

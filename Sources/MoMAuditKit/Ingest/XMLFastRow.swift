@@ -1,4 +1,5 @@
 import CLibXML2
+import Foundation
 
 /// The XML reader's fast path (issue 5): a `<procedure>` or `<event>` whose
 /// attributes (and its patient's) are short printable ASCII is handed over as
@@ -17,6 +18,33 @@ struct XMLFastRow {
   let exportDate: LocalDate?
 }
 
+/// Canonical fields of attribute names, by libxml2's interned name pointer
+/// (the same name is the same pointer for the whole document). A document
+/// uses a dozen or two names, so a short list searched in order beats a
+/// hash per attribute; past `limit` names (a strange document) the rest
+/// are looked up by their text each time.
+struct AttributeFields {
+  private var names: [UnsafeRawPointer] = []
+  private var fields: [Field?] = []
+  static let limit = 64
+
+  init() {
+    names.reserveCapacity(Self.limit)
+    fields.reserveCapacity(Self.limit)
+  }
+
+  mutating func field(_ name: UnsafePointer<xmlChar>) -> Field? {
+    let key = UnsafeRawPointer(name)
+    for i in names.indices where names[i] == key { return fields[i] }
+    let field = Field.xmlNamed(String(cString: name))
+    if names.count < Self.limit {
+      names.append(key)
+      fields.append(field)
+    }
+    return field
+  }
+}
+
 /// Attributes of one element as bytes: (field or nil, name span, value span)
 /// in a buffer, in document order.
 struct XMLAttributeBytes {
@@ -33,7 +61,7 @@ struct XMLAttributeBytes {
   /// Reads the current element's unqualified attributes (the reader is on
   /// the element, and is left there). `fields` maps libxml2's interned name
   /// pointers to canonical fields.
-  mutating func read(_ reader: xmlTextReaderPtr, _ fields: inout [UnsafeRawPointer: Field?]) {
+  mutating func read(_ reader: xmlTextReaderPtr, _ fields: inout AttributeFields) {
     bytes.removeAll(keepingCapacity: true)
     items.removeAll(keepingCapacity: true)
     plain = true
@@ -42,28 +70,20 @@ struct XMLAttributeBytes {
       if xmlTextReaderIsNamespaceDecl(reader) == 1 { continue }
       if xmlTextReaderConstNamespaceUri(reader) != nil { continue }
       guard let name = xmlTextReaderConstLocalName(reader) else { continue }
-      let field: Field?
-      if let f = fields[UnsafeRawPointer(name)] {
-        field = f
-      } else {
-        field = Field.xmlNamed(String(cString: name))
-        fields[UnsafeRawPointer(name)] = field
-      }
+      let field = fields.field(name)
+      // Whole runs appended with one copy each (strlen, then the bytes),
+      // not byte by byte: this loop runs for every attribute of a national
+      // export (issue 5).
       let n0 = bytes.count
-      var p = name
-      while p.pointee != 0 {
-        if p.pointee >= 0x80 { plain = false }
-        bytes.append(p.pointee)
-        p += 1
-      }
+      let nameCount = strlen(UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self))
+      let nameBytes = UnsafeBufferPointer(start: name, count: nameCount)
+      for c in nameBytes where c >= 0x80 { plain = false }
+      bytes.append(contentsOf: nameBytes)
       let v0 = bytes.count
-      if var v = xmlTextReaderConstValue(reader) {
-        while v.pointee != 0 {
-          let c = v.pointee
-          if c < 0x20 || c > 0x7E { plain = false }
-          bytes.append(c)
-          v += 1
-        }
+      if let v = xmlTextReaderConstValue(reader) {
+        let valueBytes = UnsafeBufferPointer(start: v, count: strlen(UnsafeRawPointer(v).assumingMemoryBound(to: CChar.self)))
+        for c in valueBytes where c < 0x20 || c > 0x7E { plain = false }
+        bytes.append(contentsOf: valueBytes)
       }
       if bytes.count - v0 > 200 { plain = false }
       items.append((field, n0..<v0, v0..<bytes.count))
