@@ -102,7 +102,7 @@ def main():
             a = next((" ".join(x[2:]) for x in loads if x[0] == s and x[1] == "load_after"), "?")
             p("| load average, scale %s | before %s; after %s |" % (s, b, a))
     p()
-    p("The machine's 2 cores were shared with other developers' builds while this ran, so wall times are noisy;")
+    p("The load averages show what else ran (about 1 is the benchmark itself; more means other work shared the cores);")
     p("each figure is the median of %d interleaved repetitions (min–max shown)." % max(r[2] for r in rows))
     p()
     p("## Data")
