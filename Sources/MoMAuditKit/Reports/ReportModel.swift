@@ -133,7 +133,7 @@ package struct ReportModel: Sendable, Codable, Equatable {
   }
 
   /// The check run before run `id`, if any.
-  static func runIdBefore(_ db: Database, before id: Int64) throws -> Int64? {
+  static func runId(_ db: Database, before id: Int64) throws -> Int64? {
     try Int64.fetchOne(db, sql: "SELECT id FROM check_run WHERE id < ? ORDER BY id DESC LIMIT 1", arguments: [id])
   }
 
@@ -145,7 +145,7 @@ package struct ReportModel: Sendable, Codable, Equatable {
     if let compareWith {
       otherId = compareWith
     } else {
-      otherId = try runIdBefore(db, before: model.run.id)
+      otherId = try Self.runId(db, before: model.run.id)
     }
     if let otherId, otherId != model.run.id, let other = try loadRun(db, runId: otherId) {
       model.comparison = Comparison(run: other.run, findings: other.findings, figures: ReportFigures(other))

@@ -76,7 +76,7 @@ package struct Reporter {
       if let other = options.compareRunId, other == run.id {
         throw AuditError.usage("--compare names the run being reported (\(other)); name another run")
       }
-      let otherId = try options.compareRunId ?? ReportModel.runIdBefore(db, before: run.id)
+      let otherId = try options.compareRunId ?? ReportModel.runId(db, before: run.id)
       let other = try otherId.flatMap { try ReportModel.Run.fetch(db, id: $0) }
       let page = try HTMLReport.Page.load(db, run: run, compareWith: other)
       let out = try ReportWriter(folder: folder)
