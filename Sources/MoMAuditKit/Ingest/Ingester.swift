@@ -246,47 +246,113 @@ package struct Ingester {
 
   /// Writes a batch's rows (on the writing thread, in file order).
   private func apply(_ batch: PackedBatch, writer: IngestWriter, bulk: BulkLoad, counts: inout Counts) throws {
+    let n = IngestWriter.rowsPerInsert
+    var run: [(first: Int, line: Int)] = []
+    run.reserveCapacity(n)
     try batch.withContents { cells, bytes in
-      for entry in batch.entries {
-        counts.read += 1
-        if killAfterRows != nil { FaultInjection.tick(.ingestRow) }
-        switch entry {
-        case .reject(let row, let problem):
-          try writer.writeReject(row, problem)
-          counts.rejected += 1
-        case .procedure(let first, let line, let raw):
-          let first = Int(first)
-          try bulk.prepare(.procedure)
-          if try writer.writeProcedure(cells, bytes, first: first, line: line) {
-            counts.accepted += 1
-          } else if try resolveConflict(
-            .procedure, batch, id: Int32(first), hash: Int32(first + 20), location: Int32(first + 21), raw: raw,
-            line: line, writer: writer, counts: &counts)
-          {
-            _ = try writer.writeProcedure(cells, bytes, first: first, line: line, replacing: true)
-          }
-        case .event(let first, let line, let raw, let warnings):
-          let first = Int(first)
-          try bulk.prepare(.event)
-          var written = try writer.writeEvent(cells, bytes, first: first, line: line)
-          if written {
-            counts.accepted += 1
-          } else if try resolveConflict(
-            .event, batch, id: Int32(first), hash: Int32(first + 15), location: Int32(first + 16), raw: raw,
-            line: line, writer: writer, counts: &counts)
-          {
-            written = try writer.writeEvent(cells, bytes, first: first, line: line, replacing: true)
-          }
-          if written, warnings >= 0 {
-            let id = batch.string(Int32(first))!
-            let nhs = batch.string(Int32(first + 1))!
-            for w in batch.warnings[Int(warnings)] {
-              try writer.writeWarning(w, kind: .event, id: id, nhs: nhs, line: line)
+      let entries = batch.entries
+      var i = 0
+      while i < entries.count {
+        // The common case: `n` valid records of one kind in a row go in one
+        // INSERT; if any of their ids is loaded already, none is written
+        // and they take the one-by-one path below, which decides each.
+        if i + n <= entries.count, let kind = Self.kind(entries[i]) {
+          run.removeAll(keepingCapacity: true)
+          for entry in entries[i..<(i + n)] {
+            switch entry {
+            case .procedure(let first, let line, _) where kind == .procedure: run.append((Int(first), line))
+            case .event(let first, let line, _, _) where kind == .event: run.append((Int(first), line))
+            default: break
             }
           }
+          if run.count == n {
+            try bulk.prepare(kind)
+            let written = try run.withUnsafeBufferPointer {
+              kind == .procedure ? try writer.writeProcedures(cells, bytes, $0) : try writer.writeEvents(cells, bytes, $0)
+            }
+            if written {
+              for entry in entries[i..<(i + n)] {
+                counts.read += 1
+                if killAfterRows != nil { FaultInjection.tick(.ingestRow) }
+                counts.accepted += 1
+                if case .event(let first, let line, _, let warnings) = entry, warnings >= 0 {
+                  try writeWarnings(batch, first: Int(first), line: line, warnings: warnings, writer: writer)
+                }
+                if counts.read % 50_000 == 0 { progress?.update(file: writer.path, rows: counts.read) }
+              }
+              i += n
+              continue
+            }
+            // A conflict among them: these `n` one by one (a corrections
+            // file, where most ids are loaded, tries one INSERT per `n` rows).
+            for entry in entries[i..<(i + n)] {
+              try applyOne(entry, batch, cells, bytes, writer: writer, bulk: bulk, counts: &counts)
+            }
+            i += n
+            continue
+          }
         }
-        if counts.read % 50_000 == 0 { progress?.update(file: writer.path, rows: counts.read) }
+        try applyOne(entries[i], batch, cells, bytes, writer: writer, bulk: bulk, counts: &counts)
+        i += 1
       }
+    }
+  }
+
+  private static func kind(_ entry: PackedBatch.Entry) -> RecordKind? {
+    switch entry {
+    case .procedure: return .procedure
+    case .event: return .event
+    case .reject: return nil
+    }
+  }
+
+  /// One row, and the conflict of its id with a loaded record if any.
+  private func applyOne(
+    _ entry: PackedBatch.Entry, _ batch: PackedBatch, _ cells: UnsafeBufferPointer<PackedBatch.Cell>,
+    _ bytes: UnsafePointer<UInt8>, writer: IngestWriter, bulk: BulkLoad, counts: inout Counts
+  ) throws {
+    counts.read += 1
+    if killAfterRows != nil { FaultInjection.tick(.ingestRow) }
+    switch entry {
+    case .reject(let row, let problem):
+      try writer.writeReject(row, problem)
+      counts.rejected += 1
+    case .procedure(let first, let line, let raw):
+      let first = Int(first)
+      try bulk.prepare(.procedure)
+      if try writer.writeProcedure(cells, bytes, first: first, line: line) {
+        counts.accepted += 1
+      } else if try resolveConflict(
+        .procedure, batch, id: Int32(first), hash: Int32(first + 20), location: Int32(first + 21), raw: raw,
+        line: line, writer: writer, counts: &counts)
+      {
+        _ = try writer.writeProcedure(cells, bytes, first: first, line: line, replacing: true)
+      }
+    case .event(let first, let line, let raw, let warnings):
+      let first = Int(first)
+      try bulk.prepare(.event)
+      var written = try writer.writeEvent(cells, bytes, first: first, line: line)
+      if written {
+        counts.accepted += 1
+      } else if try resolveConflict(
+        .event, batch, id: Int32(first), hash: Int32(first + 15), location: Int32(first + 16), raw: raw,
+        line: line, writer: writer, counts: &counts)
+      {
+        written = try writer.writeEvent(cells, bytes, first: first, line: line, replacing: true)
+      }
+      if written, warnings >= 0 {
+        try writeWarnings(batch, first: first, line: line, warnings: warnings, writer: writer)
+      }
+    }
+    if counts.read % 50_000 == 0 { progress?.update(file: writer.path, rows: counts.read) }
+  }
+
+  /// The ingest-time warnings of a written event.
+  private func writeWarnings(_ batch: PackedBatch, first: Int, line: Int, warnings: Int32, writer: IngestWriter) throws {
+    let id = batch.string(Int32(first))!
+    let nhs = batch.string(Int32(first + 1))!
+    for w in batch.warnings[Int(warnings)] {
+      try writer.writeWarning(w, kind: .event, id: id, nhs: nhs, line: line)
     }
   }
 

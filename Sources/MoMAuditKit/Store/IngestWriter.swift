@@ -30,6 +30,11 @@ package final class IngestWriter {
   private let insertProcedure: Statement
   private let replaceProcedure: Statement
   private let insertEvent: Statement
+  /// `rowsPerInsert` rows in one INSERT (issue 5): SQLite's cost of a
+  /// statement (step, reset, its program's start) once per 16 rows.
+  private let insertProcedures: Statement
+  private let insertEvents: Statement
+  static let rowsPerInsert = 16
   private let replaceEvent: Statement
   private let insertReject: Statement
   private let insertWarning: Statement
@@ -58,6 +63,7 @@ package final class IngestWriter {
       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
       """
     insertProcedure = try db.makeStatement(sql: "INSERT INTO " + procedureColumns)
+    insertProcedures = try db.makeStatement(sql: "INSERT INTO " + Self.manyRows(procedureColumns))
     replaceProcedure = try db.makeStatement(sql: "INSERT OR REPLACE INTO " + procedureColumns)
     let eventColumns = """
       event (event_id, nhs_number, event_date, event_type, side, symptomatic,
@@ -66,6 +72,7 @@ package final class IngestWriter {
       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
       """
     insertEvent = try db.makeStatement(sql: "INSERT INTO " + eventColumns)
+    insertEvents = try db.makeStatement(sql: "INSERT INTO " + Self.manyRows(eventColumns))
     replaceEvent = try db.makeStatement(sql: "INSERT OR REPLACE INTO " + eventColumns)
     insertReject = try db.makeStatement(
       sql: """
@@ -93,6 +100,48 @@ package final class IngestWriter {
   }
 
   typealias Cell = PackedBatch.Cell
+
+  /// `… VALUES (?,…)` repeated for `rowsPerInsert` rows.
+  private static func manyRows(_ oneRow: String) -> String {
+    let parts = oneRow.components(separatedBy: "VALUES")
+    let values = parts[1].trimmingCharacters(in: .whitespacesAndNewlines)
+    return parts[0] + "VALUES " + Array(repeating: values, count: rowsPerInsert).joined(separator: ",")
+  }
+
+  /// Inserts `rowsPerInsert` packed procedures, each `(first cell, line)`,
+  /// in one statement. Returns false, writing none of them, when any id is
+  /// already loaded (or repeats among them): the caller then writes them
+  /// one by one, which decides each conflict.
+  func writeProcedures(
+    _ cells: UnsafeBufferPointer<Cell>, _ bytes: UnsafePointer<UInt8>, _ rows: UnsafeBufferPointer<(first: Int, line: Int)>
+  ) throws -> Bool {
+    precondition(rows.count == Self.rowsPerInsert)
+    let s = insertProcedures.sqliteStatement
+    for (r, row) in rows.enumerated() {
+      let base = Int32(r * 24)
+      for k in 0..<21 { bind(s, base + Int32(k + 1), cells[row.first + k], bytes) }
+      sqlite3_bind_int64(s, base + 22, fileId)
+      sqlite3_bind_int64(s, base + 23, Int64(row.line))
+      bind(s, base + 24, cells[row.first + 21], bytes)
+    }
+    return try step(insertProcedures)
+  }
+
+  /// `writeProcedures` for events.
+  func writeEvents(
+    _ cells: UnsafeBufferPointer<Cell>, _ bytes: UnsafePointer<UInt8>, _ rows: UnsafeBufferPointer<(first: Int, line: Int)>
+  ) throws -> Bool {
+    precondition(rows.count == Self.rowsPerInsert)
+    let s = insertEvents.sqliteStatement
+    for (r, row) in rows.enumerated() {
+      let base = Int32(r * 19)
+      for k in 0..<16 { bind(s, base + Int32(k + 1), cells[row.first + k], bytes) }
+      sqlite3_bind_int64(s, base + 17, fileId)
+      sqlite3_bind_int64(s, base + 18, Int64(row.line))
+      bind(s, base + 19, cells[row.first + 16], bytes)
+    }
+    return try step(insertEvents)
+  }
 
   /// Inserts a packed procedure (PackedBatch). Returns false, writing
   /// nothing, when its id is already loaded and `replacing` is false.

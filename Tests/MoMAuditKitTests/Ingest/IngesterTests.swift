@@ -392,4 +392,35 @@ struct IngesterTests {
     }
     #expect(bad == 0)
   }
+
+  // MARK: many rows per INSERT
+
+  @Test("runs of 16 records go in one INSERT; a run with a loaded, repeated or conflicting id is decided row by row")
+  func manyRowsPerInsert() throws {
+    let n = IngestWriter.rowsPerInsert
+    #expect(n == 16, "the file below is laid out for runs of 16")
+    let clean = (0..<40).map { IX.review("E\($0)") }
+    // Second file: two clean runs, then a run holding an identical re-send of
+    // E3, a repeat of E201 (identical) and of E202 (different), a changed E5,
+    // then a clean run.
+    var second = (200..<232).map { IX.review("E\($0)") }
+    second += [
+      IX.review("E3"), IX.review("E201"), IX.review("E202", ohs: "12"), IX.review("E5", ohs: "30"),
+    ]
+    second += (232..<248).map { IX.review("E\($0)") }
+    let (db, outcomes) = try IX.load([
+      ("1.csv", Array(IX.lines(IX.evHeader, clean).utf8)), ("2.csv", Array(IX.lines(IX.evHeader, second).utf8)),
+    ])
+    #expect(Self.counts(outcomes[0]) == [40, 40, 0])
+    #expect(Self.counts(outcomes[1]) == [52, 51, 1])
+    #expect(outcomes[1].recordsReplaced == 2)
+    #expect(try IX.count(db, "event") == 40 + 48)
+    // The first row stands for a repeated id; a later file's record replaces.
+    #expect(try IX.strings(db, "SELECT event_id || ' ' || oxford_hip_score FROM event WHERE event_id IN ('E5', 'E202') ORDER BY 1") == ["E202 44", "E5 30"])
+    #expect(
+      try IX.strings(db, "SELECT record_id || ' ' || identical FROM replacement ORDER BY record_id") == ["E3 1", "E5 0"])
+    #expect(try IX.strings(db, "SELECT record_id || ' ' || reason_code || ' ' || line FROM reject") == ["E202 DUPLICATE_ID 36"])
+    // Every row's line is its own.
+    #expect(try IX.strings(db, "SELECT CAST(source_line AS TEXT) FROM event WHERE event_id IN ('E0', 'E39', 'E231', 'E247') ORDER BY source_line") == ["2", "33", "41", "53"])
+  }
 }
