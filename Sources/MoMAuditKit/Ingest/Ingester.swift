@@ -73,9 +73,12 @@ package struct Ingester {
     // of twice (into the WAL, then into the database at the checkpoint):
     // pages added at the end of the file need no journal, so a bulk load
     // journals almost nothing, and a crash still rolls the file's
-    // transaction back. WAL again afterwards, for the readers of the check.
-    try db.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = DELETE") }
-    defer { try? db.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = WAL") } }
+    // transaction back. Leaving WAL needs the database to itself: while
+    // another connection reads (an auditor's session), the load stays in
+    // WAL, which lets that reader go on. WAL again afterwards.
+    let leftWAL = (try? db.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = DELETE") }) != nil
+    if !leftWAL { logger.debug("another connection has the database open; loading in WAL mode") }
+    defer { if leftWAL { try? db.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = WAL") } } }
     var outcomes: [FileOutcome] = []
     // The next file's scan (hash, encoding) runs on the other core while
     // this file's indexes are rebuilt, when nothing else does.
@@ -267,9 +270,7 @@ package struct Ingester {
           }
           if run.count == n {
             try bulk.prepare(kind)
-            let written = try run.withUnsafeBufferPointer {
-              kind == .procedure ? try writer.writeProcedures(cells, bytes, $0) : try writer.writeEvents(cells, bytes, $0)
-            }
+            let written = try run.withUnsafeBufferPointer { try writer.writeMany(kind, cells, bytes, $0) }
             if written {
               for entry in entries[i..<(i + n)] {
                 counts.read += 1

@@ -41,9 +41,12 @@ package struct CheckRunner {
   package func run() throws -> CheckSummary {
     let started = clock()
     let iso = ISO8601DateFormatter()
+    // A reading connection of its own needs WAL: with a rollback journal
+    // its reads would lock out this transaction's writes to the file.
+    let wal = try db.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal"
     let fileDatabasePath: String? = {
       let p = db.path
-      return p.isEmpty || p == ":memory:" || p.hasPrefix("file:") ? nil : p
+      return !wal || p.isEmpty || p == ":memory:" || p.hasPrefix("file:") ? nil : p
     }()
     return try db.inTransaction { db in
       try db.execute(
@@ -62,7 +65,8 @@ package struct CheckRunner {
       // committed state, which this transaction has not touched), while
       // this thread evaluates and writes: SQLite's reads on one core, the
       // rules and the run's inserts on the other. An in-memory database has
-      // one connection only: the merge then runs here.
+      // one connection only, and one not in WAL mode must read on the
+      // writing connection: the merge then runs here.
       let process = { (group: PatientGroup) throws in
         if killAfterPatients != nil { FaultInjection.tick(.checkPatient) }
         let context = PatientContext(

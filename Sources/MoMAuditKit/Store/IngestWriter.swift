@@ -108,39 +108,39 @@ package final class IngestWriter {
     return parts[0] + "VALUES " + Array(repeating: values, count: rowsPerInsert).joined(separator: ",")
   }
 
-  /// Inserts `rowsPerInsert` packed procedures, each `(first cell, line)`,
-  /// in one statement. Returns false, writing none of them, when any id is
-  /// already loaded (or repeats among them): the caller then writes them
-  /// one by one, which decides each conflict.
-  func writeProcedures(
-    _ cells: UnsafeBufferPointer<Cell>, _ bytes: UnsafePointer<UInt8>, _ rows: UnsafeBufferPointer<(first: Int, line: Int)>
-  ) throws -> Bool {
-    precondition(rows.count == Self.rowsPerInsert)
-    let s = insertProcedures.sqliteStatement
-    for (r, row) in rows.enumerated() {
-      let base = Int32(r * 24)
-      for k in 0..<21 { bind(s, base + Int32(k + 1), cells[row.first + k], bytes) }
-      sqlite3_bind_int64(s, base + 22, fileId)
-      sqlite3_bind_int64(s, base + 23, Int64(row.line))
-      bind(s, base + 24, cells[row.first + 21], bytes)
-    }
-    return try step(insertProcedures)
+  /// Cells of a packed record bound before the file, the line and its
+  /// location: the `procedure` columns up to `content_hash`, or the `event` ones.
+  private static func values(_ kind: RecordKind) -> Int { kind == .procedure ? 21 : 16 }
+
+  /// Binds one packed record from parameter `base + 1` on: its values, the
+  /// file, the line, then its location (the cell after its values).
+  @inline(__always) private func bindRecord(
+    _ s: SQLiteStatement, base: Int32, _ cells: UnsafeBufferPointer<Cell>, _ bytes: UnsafePointer<UInt8>, first: Int,
+    values: Int, line: Int
+  ) {
+    for k in 0..<values { bind(s, base + Int32(k + 1), cells[first + k], bytes) }
+    sqlite3_bind_int64(s, base + Int32(values + 1), fileId)
+    sqlite3_bind_int64(s, base + Int32(values + 2), Int64(line))
+    bind(s, base + Int32(values + 3), cells[first + values], bytes)
   }
 
-  /// `writeProcedures` for events.
-  func writeEvents(
-    _ cells: UnsafeBufferPointer<Cell>, _ bytes: UnsafePointer<UInt8>, _ rows: UnsafeBufferPointer<(first: Int, line: Int)>
+  /// Inserts `rowsPerInsert` packed records of one kind, each `(first cell,
+  /// line)`, in one statement. Returns false, writing none of them, when any
+  /// id is already loaded (or repeats among them): the caller then writes
+  /// them one by one, which decides each conflict.
+  func writeMany(
+    _ kind: RecordKind, _ cells: UnsafeBufferPointer<Cell>, _ bytes: UnsafePointer<UInt8>,
+    _ rows: UnsafeBufferPointer<(first: Int, line: Int)>
   ) throws -> Bool {
     precondition(rows.count == Self.rowsPerInsert)
-    let s = insertEvents.sqliteStatement
+    let statement = kind == .procedure ? insertProcedures : insertEvents
+    let values = Self.values(kind)
     for (r, row) in rows.enumerated() {
-      let base = Int32(r * 19)
-      for k in 0..<16 { bind(s, base + Int32(k + 1), cells[row.first + k], bytes) }
-      sqlite3_bind_int64(s, base + 17, fileId)
-      sqlite3_bind_int64(s, base + 18, Int64(row.line))
-      bind(s, base + 19, cells[row.first + 16], bytes)
+      bindRecord(
+        statement.sqliteStatement, base: Int32(r * (values + 3)), cells, bytes, first: row.first, values: values,
+        line: row.line)
     }
-    return try step(insertEvents)
+    return try step(statement)
   }
 
   /// Inserts a packed procedure (PackedBatch). Returns false, writing
@@ -149,11 +149,7 @@ package final class IngestWriter {
     _ cells: UnsafeBufferPointer<Cell>, _ bytes: UnsafePointer<UInt8>, first: Int, line: Int, replacing: Bool = false
   ) throws -> Bool {
     let statement = replacing ? replaceProcedure : insertProcedure
-    let s = statement.sqliteStatement
-    for k in 0..<21 { bind(s, Int32(k + 1), cells[first + k], bytes) }
-    sqlite3_bind_int64(s, 22, fileId)
-    sqlite3_bind_int64(s, 23, Int64(line))
-    bind(s, 24, cells[first + 21], bytes)
+    bindRecord(statement.sqliteStatement, base: 0, cells, bytes, first: first, values: Self.values(.procedure), line: line)
     return try step(statement)
   }
 
@@ -163,11 +159,7 @@ package final class IngestWriter {
     _ cells: UnsafeBufferPointer<Cell>, _ bytes: UnsafePointer<UInt8>, first: Int, line: Int, replacing: Bool = false
   ) throws -> Bool {
     let statement = replacing ? replaceEvent : insertEvent
-    let s = statement.sqliteStatement
-    for k in 0..<16 { bind(s, Int32(k + 1), cells[first + k], bytes) }
-    sqlite3_bind_int64(s, 17, fileId)
-    sqlite3_bind_int64(s, 18, Int64(line))
-    bind(s, 19, cells[first + 16], bytes)
+    bindRecord(statement.sqliteStatement, base: 0, cells, bytes, first: first, values: Self.values(.event), line: line)
     return try step(statement)
   }
 

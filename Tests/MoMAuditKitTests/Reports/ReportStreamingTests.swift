@@ -52,6 +52,30 @@ struct ReportStreamingTests {
     let dir = TempDir()
     defer { dir.cleanup() }
     let (db, first, second) = try Self.bigTrust(dir)
+    try Self.expectStreamedEqualsInMemory(db, dir, first: first, second: second)
+  }
+
+  @Test(
+    "streamed and in-memory folders are the same for SampleData (every reject and warning kind, XML) and the hostile report fixture (markup, formulas, blank codes)",
+    arguments: ["SampleData", "report fixture"])
+  func streamedEqualsInMemoryOnFixtures(_ source: String) throws {
+    let dir = TempDir()
+    defer { dir.cleanup() }
+    let inputs =
+      source == "SampleData"
+      ? [Paths.sampleData.path]
+      : ["procedures.csv", "events.csv"].map { ReportTests.fixture.appendingPathComponent($0).path }
+    let (db, _) = try ingest(inputs)
+    let first = try CheckRunner(db: db, logger: quietLogger, pack: .mhra2017, asOf: LocalDate(iso: "2024-03-31")!).run()
+    let second = try CheckRunner(db: db, logger: quietLogger, pack: .mhra2017, asOf: LocalDate(iso: "2026-09-30")!).run()
+    try Self.expectStreamedEqualsInMemory(db, dir, first: first.runId, second: second.runId)
+  }
+
+  /// Every file `Reporter.write` streams equals what the in-memory renderers
+  /// make of the same run: the latest run (compared with the one before),
+  /// the first alone, the latest with every sharing option, and the first
+  /// compared with the latest.
+  static func expectStreamedEqualsInMemory(_ db: DatabaseQueue, _ dir: TempDir, first: Int64, second: Int64) throws {
     let key = dir.write("key", String(repeating: "k", count: 32))
     chmod(key, 0o600)
     let options = [

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 import Testing
 @testable import MoMAuditKit
 
@@ -60,5 +61,79 @@ struct SchemaTests {
       let found = try String.fetchAll(db, sql: "SELECT event_id FROM event INDEXED BY lookup_event_patient WHERE nhs_number = ?", arguments: [IX.nhs[1]])
       #expect(found.count == events.indices.filter { $0 % IX.nhs.count == 1 }.count + 1)
     }
+  }
+
+  @Test("another connection reading during an ingest: the ingest still loads (staying in WAL), and the check still runs")
+  func readerDuringIngest() throws {
+    let dir = TempDir()
+    defer { dir.cleanup() }
+    let path = dir.file("a.sqlite")
+    let db = try AuditDatabase.open(path: path)
+    _ = try Ingester(db: db, logger: quietLogger).ingestFile(
+      path: dir.write("p.csv", IX.lines(IX.procHeader, [IX.proc("P1"), IX.proc("P2", nhs: IX.nhs[1])])))
+    // An auditor's session holding a read transaction open (WAL lets it).
+    let other = try DatabaseQueue(path: path)
+    let reading = DispatchSemaphore(value: 0)
+    let done = DispatchSemaphore(value: 0)
+    let thread = Thread {
+      try? other.read { db in
+        _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM procedure")
+        reading.signal()
+        done.wait()
+      }
+    }
+    thread.start()
+    reading.wait()
+    let outcomes = try Ingester(db: db, logger: quietLogger).ingest(inputs: [
+      dir.write("e.csv", IX.lines(IX.evHeader, (0..<40).map { IX.review("E\($0)") }))
+    ])
+    #expect(outcomes.map(\.status) == [.loaded])
+    #expect(outcomes.first?.rowsAccepted == 40)
+    let summary = try CheckRunner(db: db, logger: quietLogger, pack: .mhra2017, asOf: LocalDate(iso: "2025-06-30")!).run()
+    #expect(summary.patientsMoM == 2)
+    done.signal()
+  }
+
+  /// A logger that keeps the messages it is given.
+  final class Messages: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [String] = []
+    var all: [String] { lock.withLock { list } }
+    func add(_ m: String) { lock.withLock { list.append(m) } }
+    var logger: Logger {
+      var l = Logger(label: "test") { _ in Handler(messages: self) }
+      l.logLevel = .debug
+      return l
+    }
+    struct Handler: LogHandler {
+      let messages: Messages
+      var metadata: Logger.Metadata = [:]
+      var logLevel: Logger.Level = .debug
+      subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+      }
+      func log(event: LogEvent) { messages.add("\(event.message)") }
+    }
+  }
+
+  @Test(
+    "the check reads on a connection of its own in WAL mode only; otherwise on its writing connection, whose writes its own reads would block"
+  )
+  func checkOutsideWAL() throws {
+    let dir = TempDir()
+    defer { dir.cleanup() }
+    let db = try AuditDatabase.open(path: dir.file("a.sqlite"))
+    _ = try Ingester(db: db, logger: quietLogger).ingest(inputs: [Paths.sampleData.path])
+    var findings: [Int] = []
+    for mode in ["WAL", "DELETE"] {
+      try db.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = \(mode)") }
+      let messages = Messages()
+      let summary = try CheckRunner(db: db, logger: messages.logger, pack: .mhra2017, asOf: LocalDate(iso: "2026-09-30")!).run()
+      findings.append(summary.findings)
+      // "check timing" is the second connection's report of its waits.
+      #expect(messages.all.contains("check timing") == (mode == "WAL"), "\(mode)")
+    }
+    #expect(findings == [200, 200])
   }
 }
