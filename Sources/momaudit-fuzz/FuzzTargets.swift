@@ -57,6 +57,13 @@ enum FuzzTarget: String, CaseIterable {
     let text = String(decoding: bytes, as: UTF8.self)
     let trimmed = String(trimUnicodeWhitespace(Substring(text)))
     _ = DateValue.parse(trimmed)
+    // The byte parser must agree with itself on the same text (String and bytes).
+    if case .date(let d) = DateValue.check(trimmed), DateValue.parse(trimmed) != d { fatalError("date paths differ") }
+    if case .value(let v) = LabValue.parse(trimmed) {
+      _ = v.position(against: 7)
+      _ = v.isHigher(than: v)
+      _ = v.text
+    }
     _ = NHSNumber.normalise(trimmed)
     if let d = NumberValue.parse(trimmed) { _ = NumberValue.wholeNumber(d) }
     _ = BooleanValue.parse(trimmed)

@@ -114,14 +114,14 @@ enum FastRowValidator {
       guard let v = number(b) else { return nil }
       ohs = v
     }
-    var cobalt: Double? = nil
+    var cobalt: LabValue? = nil
     if let b = r[.cobalt] {
-      guard let v = number(b) else { return nil }
+      guard let v = labValue(b) else { return nil }
       cobalt = v
     }
-    var chromium: Double? = nil
+    var chromium: LabValue? = nil
     if let b = r[.chromium] {
-      guard let v = number(b) else { return nil }
+      guard let v = labValue(b) else { return nil }
       chromium = v
     }
     var unit: IonUnit? = nil
@@ -151,10 +151,12 @@ enum FastRowValidator {
       }
     case .bloodMetalIons:
       guard cobalt != nil || chromium != nil, let unit else { return nil }
-      if let v = cobalt, v < 0 { return nil }
-      if let v = chromium, v < 0 { return nil }
-      e.cobalt = cobalt
-      e.chromium = chromium
+      if let v = cobalt, v.number < 0 { return nil }
+      if let v = chromium, v.number < 0 { return nil }
+      e.cobalt = cobalt?.number
+      e.cobaltComparator = cobalt?.comparator
+      e.chromium = chromium?.number
+      e.chromiumComparator = chromium?.comparator
       e.ionUnit = unit
       e.sampleType = sample ?? .wholeBlood
     case .marsMRI, .ultrasound, .xray:
@@ -171,35 +173,11 @@ enum FastRowValidator {
     c >= 0x30 && c <= 0x39 ? Int(c &- 0x30) : nil
   }
 
-  /// `DateValue.parse`: `YYYY-MM-DD`, `YYYYMMDD`, `D/M/YYYY` (one or two digits).
-  static func date(_ b: UnsafeBufferPointer<UInt8>) -> LocalDate? {
-    func num(_ from: Int, _ to: Int) -> Int? {
-      var v = 0
-      for i in from..<to {
-        guard let d = digit(b[i]) else { return nil }
-        v = v * 10 + d
-      }
-      return v
-    }
-    let n = b.count
-    if n == 10, b[4] == 0x2D, b[7] == 0x2D {
-      guard let y = num(0, 4), let m = num(5, 7), let d = num(8, 10) else { return nil }
-      return LocalDate(year: y, month: m, day: d)
-    }
-    if n == 8, let y = num(0, 4), let m = num(4, 6), let d = num(6, 8) {
-      return LocalDate(year: y, month: m, day: d)
-    }
-    // D/M/YYYY: exactly two slashes, day and month of one or two digits.
-    guard n >= 8, n <= 10 else { return nil }
-    var slash1 = -1
-    var slash2 = -1
-    for i in 0..<n where b[i] == 0x2F {
-      if slash1 < 0 { slash1 = i } else if slash2 < 0 { slash2 = i } else { return nil }
-    }
-    guard slash1 >= 1, slash1 <= 2, slash2 - slash1 - 1 >= 1, slash2 - slash1 - 1 <= 2, n - slash2 - 1 == 4,
-      let d = num(0, slash1), let m = num(slash1 + 1, slash2), let y = num(slash2 + 1, n)
-    else { return nil }
-    return LocalDate(year: y, month: m, day: d)
+  /// `DateValue.parse`: the ingest's one date rule, already on bytes (dates
+  /// with times and month names included), so the paths agree by construction.
+  @inline(__always) static func date(_ b: UnsafeBufferPointer<UInt8>) -> LocalDate? {
+    if case .date(let d) = DateValue.check(bytes: b) { return d }
+    return nil
   }
 
   /// `NHSNumber.normalise`, valid numbers only: ten digits (spaces and
@@ -234,6 +212,16 @@ enum FastRowValidator {
   /// `NumberValue.parse` (which it calls, on the checked text).
   static func number(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
     NumberValue.parse(String(decoding: b, as: UTF8.self))
+  }
+
+  /// `LabValue.parse` for ASCII text: a plain number (the common case, no
+  /// comparator to look for) or `<`, `<=`, `>`, `>=` with optional spaces
+  /// and a number; `≤` and `≥` are not ASCII and take the general path.
+  static func labValue(_ b: UnsafeBufferPointer<UInt8>) -> LabValue? {
+    guard let first = b.first else { return nil }
+    if first != UInt8(ascii: "<"), first != UInt8(ascii: ">") { return number(b).map { LabValue(nil, $0) } }
+    if case .value(let v) = LabValue.parse(String(decoding: b, as: UTF8.self)) { return v }
+    return nil
   }
 
   /// `BooleanValue.parse` for ASCII: y/yes/true/1, n/no/false/0, any case.

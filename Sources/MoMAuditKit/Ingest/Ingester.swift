@@ -324,7 +324,8 @@ package struct Ingester {
       if try writer.writeProcedure(cells, bytes, first: first, line: line) {
         counts.accepted += 1
       } else if try resolveConflict(
-        .procedure, batch, id: Int32(first), hash: Int32(first + 20), location: Int32(first + 21), raw: raw,
+        .procedure, batch, id: Int32(first), hash: Int32(first + IngestWriter.values(.procedure) - 1),
+        location: Int32(first + IngestWriter.values(.procedure)), raw: raw,
         line: line, writer: writer, counts: &counts)
       {
         _ = try writer.writeProcedure(cells, bytes, first: first, line: line, replacing: true)
@@ -336,7 +337,8 @@ package struct Ingester {
       if written {
         counts.accepted += 1
       } else if try resolveConflict(
-        .event, batch, id: Int32(first), hash: Int32(first + 15), location: Int32(first + 16), raw: raw,
+        .event, batch, id: Int32(first), hash: Int32(first + IngestWriter.values(.event) - 1),
+        location: Int32(first + IngestWriter.values(.event)), raw: raw,
         line: line, writer: writer, counts: &counts)
       {
         written = try writer.writeEvent(cells, bytes, first: first, line: line, replacing: true)

@@ -163,6 +163,8 @@ final class PackedBatch: @unchecked Sendable {
     text(e.sampleType?.rawValue)
     text(e.imagingFinding?.rawValue)
     text(e.note)
+    text(e.cobaltComparator?.rawValue)
+    text(e.chromiumComparator?.rawValue)
     if let hash { text(hash) } else { unhashed(.event(e)) }
     text(location)
     let rawCell = Int32(cells.count)

@@ -63,7 +63,7 @@ package final class RecordText {
   /// The fingerprint of an event.
   package func fingerprint(_ e: EventRecord) -> String {
     describe(e)
-    assert(String(decoding: buffer, as: UTF8.self) == String(describing: e), "RecordText differs from String(describing:)")
+    assert(String(decoding: buffer, as: UTF8.self) == Self.reference(e), "RecordText differs from String(describing:)")
     return IngestWriter.fingerprint(bytes: UnsafeRawBufferPointer(buffer))
   }
 
@@ -109,7 +109,17 @@ package final class RecordText {
     ascii(")")
   }
 
-  /// `String(describing: e)`, as bytes.
+  /// The text an event's fingerprint is taken of: `String(describing: e)`,
+  /// without the two comparator fields when both are nil (they were added
+  /// after databases were loaded, whose fingerprints must still compare).
+  package static func reference(_ e: EventRecord) -> String {
+    let text = String(describing: e)
+    let absent = ", cobaltComparator: nil, chromiumComparator: nil)"
+    guard e.cobaltComparator == nil, e.chromiumComparator == nil, text.hasSuffix(absent) else { return text }
+    return String(text.dropLast(absent.count)) + ")"
+  }
+
+  /// `RecordText.reference(e)`, as bytes.
   package func describe(_ e: EventRecord) {
     count = 0
     ascii("EventRecord(eventId: ")
@@ -138,6 +148,12 @@ package final class RecordText {
     optional(e.imagingFinding) { this, v in this.append(Self.imagingFinding[v]) }
     ascii(", note: ")
     optional(e.note, Self.string)
+    if e.cobaltComparator != nil || e.chromiumComparator != nil {
+      ascii(", cobaltComparator: ")
+      optional(e.cobaltComparator) { this, v in this.append(Self.comparator[v]) }
+      ascii(", chromiumComparator: ")
+      optional(e.chromiumComparator) { this, v in this.append(Self.comparator[v]) }
+    }
     ascii(")")
   }
 
@@ -198,7 +214,7 @@ package final class RecordText {
 
   /// How `debugPrint` writes each case of a coded value (`MoMAuditKit.Sex.male`),
   /// taken from `debugPrint` itself once.
-  struct Names<C: CodedValue> {
+  struct Names<C: CaseIterable & Equatable & Sendable>: Sendable {
     private let names: [(C, [UInt8])]
     init(_ type: C.Type) {
       names = C.allCases.map { c in
@@ -210,7 +226,7 @@ package final class RecordText {
     subscript(_ c: C) -> [UInt8] { names.first { $0.0 == c }!.1 }
   }
 
-  private static func names<C: CodedValue>(_ type: C.Type) -> Names<C> { Names(type) }
+  private static func names<C: CaseIterable & Equatable & Sendable>(_ type: C.Type) -> Names<C> { Names(type) }
 
   private static let sex = names(Sex.self)
   private static let side = names(Side.self)
@@ -221,4 +237,5 @@ package final class RecordText {
   private static let ionUnit = names(IonUnit.self)
   private static let sampleType = names(SampleType.self)
   private static let imagingFinding = names(ImagingFinding.self)
+  private static let comparator = names(LabComparator.self)
 }

@@ -72,8 +72,8 @@ package enum RowValidator {
     // Every field must parse as its kind, whether or not it belongs to this type.
     let symptomatic = try r.optionalBoolean(.symptomatic)
     let ohs = try r.optionalNumber(.oxfordHipScore)
-    let cobalt = try r.optionalNumber(.cobalt)
-    let chromium = try r.optionalNumber(.chromium)
+    let cobalt = try r.optionalLabValue(.cobalt)
+    let chromium = try r.optionalLabValue(.chromium)
     let unit: IonUnit? = try r.optionalCode(.ionUnit)
     let sample: SampleType? = try r.optionalCode(.sampleType)
     let finding: ImagingFinding? = try r.optionalCode(.imagingFinding)
@@ -104,13 +104,15 @@ package enum RowValidator {
           field: Field.ionUnit.name, code: "MISSING_FIELD", message: "ion_unit: an ion test needs a unit")
       }
       for (value, field) in [(cobalt, Field.cobalt), (chromium, Field.chromium)] {
-        if let v = value, v < 0 {
+        if let v = value, v.number < 0 {
           throw RowProblem(
             field: field.name, code: "NEGATIVE_VALUE", message: "\(field.name): \(r.quoted(field)) is negative")
         }
       }
-      e.cobalt = cobalt
-      e.chromium = chromium
+      e.cobalt = cobalt?.number
+      e.cobaltComparator = cobalt?.comparator
+      e.chromium = chromium?.number
+      e.chromiumComparator = chromium?.comparator
       e.ionUnit = unit
       e.sampleType = sample ?? .wholeBlood
     case .marsMRI, .ultrasound, .xray:
@@ -175,12 +177,17 @@ package enum RowValidator {
 
     func optionalDate(_ f: Field) throws -> LocalDate? {
       guard let v = value(f) else { return nil }
-      guard let d = DateValue.parse(v) else {
+      switch DateValue.check(v) {
+      case .date(let d): return d
+      case .invalidDate:
         throw RowProblem(
           field: f.name, code: "INVALID_DATE",
-          message: "\(f.name): \(quoted(f)) is not a valid date (YYYY-MM-DD, DD/MM/YYYY or YYYYMMDD)")
+          message: "\(f.name): \(quoted(f)) is not a valid date (YYYY-MM-DD, DD/MM/YYYY, YYYYMMDD or D-Mon-YYYY)")
+      case .invalidTime:
+        throw RowProblem(
+          field: f.name, code: "INVALID_DATE",
+          message: "\(f.name): \(quoted(f)) has an invalid time of day (HH:MM, HH:MM:SS, 00:00–23:59)")
       }
-      return d
     }
 
     func requiredCode<C: CodedValue>(_ f: Field) throws -> C {
@@ -204,6 +211,21 @@ package enum RowValidator {
         throw RowProblem(field: f.name, code: "INVALID_NUMBER", message: "\(f.name): \(quoted(f)) is not a number")
       }
       return d
+    }
+
+    /// A laboratory value: a number or a censored number (`<0.5`).
+    func optionalLabValue(_ f: Field) throws -> LabValue? {
+      guard let v = value(f) else { return nil }
+      switch LabValue.parse(v) {
+      case .value(let lab): return lab
+      case .notANumber:
+        throw RowProblem(
+          field: f.name, code: "INVALID_NUMBER",
+          message: "\(f.name): \(quoted(f)) is not a number or a censored number (<0.5, >=200)")
+      case .impossible:
+        throw RowProblem(
+          field: f.name, code: "INVALID_NUMBER", message: "\(f.name): \(quoted(f)) allows no possible value")
+      }
     }
 
     func optionalBoolean(_ f: Field) throws -> Bool? {

@@ -43,6 +43,23 @@ package struct EventRecord: Equatable, Sendable {
   package var sampleType: SampleType?
   package var imagingFinding: ImagingFinding?
   package var note: String?
+  /// The comparator of a censored `cobalt` / `chromium` (`<0.5`); nil for a
+  /// plain number. Declared last: the content fingerprint of an event
+  /// without them is the text earlier versions hashed (RecordText).
+  package var cobaltComparator: LabComparator? = nil
+  package var chromiumComparator: LabComparator? = nil
+
+  /// Cobalt as given, with its comparator.
+  package var cobaltValue: LabValue? { cobalt.map { LabValue(cobaltComparator, $0) } }
+  package var chromiumValue: LabValue? { chromium.map { LabValue(chromiumComparator, $0) } }
+
+  /// Cobalt in µg/L with its comparator (the rules compare these).
+  package var cobaltMicrogramsValue: LabValue? {
+    cobaltMicrograms.map { LabValue(cobaltComparator, $0) }
+  }
+  package var chromiumMicrogramsValue: LabValue? {
+    chromiumMicrograms.map { LabValue(chromiumComparator, $0) }
+  }
 
   package var cobaltMicrograms: Double? {
     guard let v = cobalt, let u = ionUnit else { return nil }

@@ -32,7 +32,7 @@ package enum CSVReports {
   static func cells(_ p: ReportModel.PatientRow) -> [String?] {
     [
       p.nhsNumber, p.status, p.groups, p.nextReviewDue, p.nextIonsDue, p.lastReview, p.lastIonTest,
-      p.lastCobalt.map(number), p.lastChromium.map(number), p.openFindings, p.clinicalFlags,
+      p.lastCobalt, p.lastChromium, p.openFindings, p.clinicalFlags,
     ]
   }
 
@@ -40,8 +40,8 @@ package enum CSVReports {
   static func cells(_ i: ReportModel.ImplantRow, pseudonym: ((String) -> String)?) -> [String?] {
     [
       i.procedureId, pseudonym?(i.nhsNumber) ?? i.nhsNumber, i.side, i.procedureDate, i.group,
-      i.active ? "true" : "false", i.status, i.lastReview, i.lastIonTest, i.lastCobalt.map(number),
-      i.lastChromium.map(number), i.lastImaging, i.lastImagingFinding, i.compliant ? "true" : "false",
+      i.active ? "true" : "false", i.status, i.lastReview, i.lastIonTest, i.lastCobalt,
+      i.lastChromium, i.lastImaging, i.lastImagingFinding, i.compliant ? "true" : "false",
     ]
   }
 

@@ -69,6 +69,12 @@ package enum DataPackage {
   static func number(_ name: String, _ description: String) -> Field {
     Field(name: name, type: "number", description: description)
   }
+  /// A laboratory value in µg/L: a number, a censored one with its comparator in front (`<0.5`).
+  static func labValue(_ name: String, _ description: String) -> Field {
+    string(
+      name, description + ", a censored value with its comparator in front (<0.5, >=200)",
+      pattern: "(<|<=|>|>=)?[0-9]+(\\.[0-9]+)?(e[-+]?[0-9]+)?")
+  }
   static func boolean(_ name: String, _ description: String) -> Field {
     Field(name: name, type: "boolean", description: description + " (true or false)", constraints: Constraints(required: true))
   }
@@ -117,8 +123,8 @@ package enum DataPackage {
             date("next_ions_due", "next blood metal ion test due"),
             date("last_review", "last review"),
             date("last_ion_test", "last whole-blood ion test"),
-            number("last_cobalt_ug_l", "cobalt of the last ion test, µg/L"),
-            number("last_chromium_ug_l", "chromium of the last ion test, µg/L"),
+            labValue("last_cobalt_ug_l", "cobalt of the last ion test, µg/L"),
+            labValue("last_chromium_ug_l", "chromium of the last ion test, µg/L"),
             string("open_findings", "finding codes open for the patient, separated by ;"),
             string("clinical_flags", "clinical flags, separated by ;"),
           ], primaryKey: ["nhs_number"])),
@@ -138,8 +144,8 @@ package enum DataPackage {
             string("status", "the patient's status", required: true, oneOf: statuses),
             date("last_review", "last review"),
             date("last_ion_test", "last whole-blood ion test"),
-            number("last_cobalt_ug_l", "cobalt of the last ion test, µg/L"),
-            number("last_chromium_ug_l", "chromium of the last ion test, µg/L"),
+            labValue("last_cobalt_ug_l", "cobalt of the last ion test, µg/L"),
+            labValue("last_chromium_ug_l", "chromium of the last ion test, µg/L"),
             date("last_imaging", "last cross-sectional imaging of the implant's side"),
             string("last_imaging_finding", "finding of that imaging"),
             boolean("compliant", "no open finding for this implant or its patient"),

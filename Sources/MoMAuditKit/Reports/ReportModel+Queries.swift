@@ -69,10 +69,16 @@ extension ReportModel.PatientRow {
       Self(
         nhsNumber: $0["nhs_number"], status: $0["status"], groups: $0["groups"], nextReviewDue: $0["next_review_due"],
         nextIonsDue: $0["next_ions_due"], lastReview: $0["last_review"], lastIonTest: $0["last_ion_test"],
-        lastCobalt: $0["last_cobalt_ug_l"], lastChromium: $0["last_chromium_ug_l"], openFindings: $0["open_findings"],
+        lastCobalt: labText($0, "cobalt"), lastChromium: labText($0, "chromium"), openFindings: $0["open_findings"],
         clinicalFlags: $0["clinical_flags"])
     }
   }
+}
+
+/// `last_<metal>_ug_l` with its comparator in front (`<0.5`), as the CSVs show it.
+private func labText(_ row: Row, _ metal: String) -> String? {
+  guard let v: Double = row["last_\(metal)_ug_l"] else { return nil }
+  return LabValue((row["last_\(metal)_comparator"] as String?).flatMap(LabComparator.init(rawValue:)), v).text
 }
 
 extension ReportModel.ImplantRow {
@@ -83,8 +89,8 @@ extension ReportModel.ImplantRow {
       Self(
         procedureId: $0["procedure_id"], nhsNumber: $0["nhs_number"], side: $0["side"],
         procedureDate: $0["procedure_date"], group: $0["surveillance_group"], active: $0["active"], status: $0["status"],
-        lastReview: $0["last_review"], lastIonTest: $0["last_ion_test"], lastCobalt: $0["last_cobalt_ug_l"],
-        lastChromium: $0["last_chromium_ug_l"], lastImaging: $0["last_imaging"],
+        lastReview: $0["last_review"], lastIonTest: $0["last_ion_test"], lastCobalt: labText($0, "cobalt"),
+        lastChromium: labText($0, "chromium"), lastImaging: $0["last_imaging"],
         lastImagingFinding: $0["last_imaging_finding"], compliant: $0["compliant"], siteCode: $0["site_code"],
         consultantCode: $0["consultant_code"])
     }

@@ -52,8 +52,9 @@ package struct ReportModel: Sendable, Codable, Equatable {
     package var nextIonsDue: String?
     package var lastReview: String?
     package var lastIonTest: String?
-    package var lastCobalt: Double?
-    package var lastChromium: Double?
+    /// In µg/L, a censored value with its comparator in front (`<0.5`).
+    package var lastCobalt: String?
+    package var lastChromium: String?
     package var openFindings: String
     package var clinicalFlags: String
   }
@@ -68,8 +69,9 @@ package struct ReportModel: Sendable, Codable, Equatable {
     package var status: String
     package var lastReview: String?
     package var lastIonTest: String?
-    package var lastCobalt: Double?
-    package var lastChromium: Double?
+    /// In µg/L, a censored value with its comparator in front (`<0.5`).
+    package var lastCobalt: String?
+    package var lastChromium: String?
     package var lastImaging: String?
     package var lastImagingFinding: String?
     package var compliant: Bool

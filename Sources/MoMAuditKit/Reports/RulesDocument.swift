@@ -45,7 +45,10 @@ package enum RulesDocument {
       ## Findings (§4)
 
       Rules run for patients in surveillance. "Imaging" means MARS MRI or ultrasound; "ion test" means a
-      whole-blood cobalt/chromium test (serum and plasma never satisfy a rule).
+      whole-blood cobalt/chromium test (serum and plasma never satisfy a rule). A censored laboratory value
+      stands for the range it allows: `<v` from 0 up to v, `<=v` up to and including v, `>v` above v, `>=v`
+      from v up. A metal is above the threshold when its whole range is, not above when its whole range is at
+      or below it, and uncertain otherwise: counted as not above, with the warning `CENSORED_RESULT_UNCERTAIN`.
 
 
       """

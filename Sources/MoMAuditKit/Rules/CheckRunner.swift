@@ -245,15 +245,16 @@ struct RunWriter {
     self.runId = runId
     insertPatient = try db.makeStatement(sql: """
       INSERT INTO run_patient (check_run_id, nhs_number, status, status_date, groups, next_review_due, next_ions_due,
-        last_review, last_ion_test, last_cobalt_ug_l, last_chromium_ug_l, open_findings, clinical_flags)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
+        last_review, last_ion_test, last_cobalt_ug_l, last_chromium_ug_l, open_findings, clinical_flags,
+        last_cobalt_comparator, last_chromium_comparator)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
       """)
     insertImplant = try db.makeStatement(sql: """
       INSERT INTO run_implant (check_run_id, procedure_id, nhs_number, side, procedure_date, procedure_type,
         head_diameter_mm, sex, surveillance_group, active, ended_by, status, last_review, last_ion_test,
         last_cobalt_ug_l, last_chromium_ug_l, last_imaging, last_imaging_finding, compliant, trust_code, site_code,
-        consultant_code)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+        consultant_code, last_cobalt_comparator, last_chromium_comparator)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
       """)
     insertFinding = try db.makeStatement(sql: """
       INSERT INTO finding (check_run_id, nhs_number, finding, procedure_id, side, surveillance_group, due_date,
@@ -318,6 +319,7 @@ struct RunWriter {
       c.reviews.last?.eventDate.iso, lastTest?.eventDate.iso, lastTest?.cobaltMicrograms, lastTest?.chromiumMicrograms,
       orderedUnique(r.findings.map(\.code)).joined(separator: ";"),
       orderedUnique(r.flags.map(\.code)).joined(separator: ";"),
+      lastTest?.cobaltComparator?.rawValue, lastTest?.chromiumComparator?.rawValue,
     ])
     let patientLevel = r.findings.contains { f in allRules.contains { $0.description.code == f.code && $0.description.level == .patient } }
     for i in c.implants {
@@ -331,6 +333,7 @@ struct RunWriter {
         p.sex.rawValue, i.group?.rawValue, i.active, i.endedBy?.procedureId, c.status.rawValue,
         review?.eventDate.iso, test?.eventDate.iso, test?.cobaltMicrograms, test?.chromiumMicrograms,
         imaging?.eventDate.iso, imaging?.imagingFinding?.rawValue, compliant, p.trustCode, p.siteCode, p.consultantCode,
+        test?.cobaltComparator?.rawValue, test?.chromiumComparator?.rawValue,
       ])
     }
     for f in r.findings {

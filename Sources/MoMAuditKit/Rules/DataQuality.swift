@@ -26,10 +26,23 @@ package enum DataQuality {
         out.append(CheckWarning(code: "SAMPLE_NOT_WHOLE_BLOOD", nhsNumber: nhs, recordKind: .event, recordId: e.eventId,
           detail: "ion result on \(e.eventDate.iso) is a \(s.rawValue) sample; only whole blood satisfies a rule"))
       }
+      if e.sampleType == .wholeBlood {
+        // §4: an uncertain metal counts as not above; the test says so.
+        let t = c.pack[.ionThresholdMicrograms]
+        let uncertain = [(Metal.cobalt, e.cobaltMicrogramsValue), (.chromium, e.chromiumMicrogramsValue)]
+          .compactMap { metal, v in v.flatMap { $0.position(against: t) == .uncertain ? (metal, $0) : nil } }
+        if !uncertain.isEmpty {
+          let what = uncertain.map { "\($0.0.rawValue) \(formatMicrograms($0.1)) µg/L" }.joined(separator: " and ")
+          out.append(CheckWarning(code: "CENSORED_RESULT_UNCERTAIN", nhsNumber: nhs, recordKind: .event, recordId: e.eventId,
+            detail: "\(what) on \(e.eventDate.iso) may or may not be above \(formatNumber(t)) µg/L; counted as not raised"))
+        }
+      }
       if e.ionUnit == .nanomolesPerLitre {
+        // Exact values only: a censored value is not a rounded one.
         let bands: [(Metal, Double?, ParameterKey, ParameterKey)] = [
-          (.cobalt, e.cobalt, .cobaltRoundingBandLowNmol, .cobaltRoundingBandHighNmol),
-          (.chromium, e.chromium, .chromiumRoundingBandLowNmol, .chromiumRoundingBandHighNmol),
+          (.cobalt, e.cobaltComparator == nil ? e.cobalt : nil, .cobaltRoundingBandLowNmol, .cobaltRoundingBandHighNmol),
+          (.chromium, e.chromiumComparator == nil ? e.chromium : nil, .chromiumRoundingBandLowNmol,
+            .chromiumRoundingBandHighNmol),
         ]
         for (metal, value, low, high) in bands {
           guard let v = value, v >= c.pack[low], v <= c.pack[high] else { continue }

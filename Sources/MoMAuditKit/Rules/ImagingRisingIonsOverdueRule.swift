@@ -4,7 +4,8 @@ package struct ImagingRisingIonsOverdueRule: SurveillanceRule {
     code: "IMAGING_RISING_IONS_OVERDUE", section: "4.4", title: "Imaging after rising levels", level: .patient,
     summary: """
       A test is rising when it is raised and, for a metal above the threshold in it, the value is higher than in \
-      the patient's previous whole-blood test. When the latest test is rising and there is no MARS MRI or \
+      the patient's previous whole-blood test (censored values compare as ranges: `9` is higher than `<0.5`, not \
+      than `>8`). When the latest test is rising and there is no MARS MRI or \
       ultrasound of any side from the window before the test up to the as-of date, imaging is due some months \
       after the test. Names the ion-governing implant.
       """,

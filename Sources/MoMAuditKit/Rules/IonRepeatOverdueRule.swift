@@ -4,7 +4,9 @@ package struct IonRepeatOverdueRule: SurveillanceRule {
     code: "ION_REPEAT_OVERDUE", section: "4.3", title: "Repeat test after a raised result", level: .patient,
     summary: """
       A whole-blood test is raised when cobalt or chromium is above the threshold after conversion to µg/L \
-      (exactly the threshold is not raised). When the patient's latest test is raised, a repeat test is due \
+      (exactly the threshold is not raised); a censored value (`<0.5`, `>7`) is above only when every value it \
+      allows is (`>7` is raised; `>=7` and `<10` are not, with the warning `CENSORED_RESULT_UNCERTAIN`). When \
+      the patient's latest test is raised, a repeat test is due \
       a set number of months after it. Names the ion-governing implant.
       """,
     source: "MDA/2010/033, MDA/2015/024, MDA/2017/018: the 7 ppb threshold and the repeat at 3 months",

@@ -165,20 +165,25 @@ package struct PatientContext: Sendable {
   package var reviewSchedule: Schedule? { schedule(events: reviews) }
   package var ionSchedule: Schedule? { schedule(events: ionTests) }
 
-  /// §4.3: cobalt or chromium above the threshold (µg/L, full precision).
+  /// §4.3: cobalt or chromium above the threshold (µg/L, full precision; a
+  /// censored value only when its whole range is above: §4 "Censored values").
   package func isRaised(_ test: EventRecord) -> Bool {
     let t = pack[.ionThresholdMicrograms]
-    return (test.cobaltMicrograms ?? -1) > t || (test.chromiumMicrograms ?? -1) > t
+    return [test.cobaltMicrogramsValue, test.chromiumMicrogramsValue].contains { $0?.position(against: t) == .above }
   }
 
-  /// §4.4: raised, and for a metal above the threshold higher than in the previous test.
+  /// §4.4: raised, and for a metal above the threshold higher than in the
+  /// previous test (censored results compare as ranges).
   package func isRising(_ test: EventRecord, previous: EventRecord?) -> Bool {
     guard isRaised(test), let previous else { return false }
     let t = pack[.ionThresholdMicrograms]
-    let pairs = [(test.cobaltMicrograms, previous.cobaltMicrograms), (test.chromiumMicrograms, previous.chromiumMicrograms)]
+    let pairs = [
+      (test.cobaltMicrogramsValue, previous.cobaltMicrogramsValue),
+      (test.chromiumMicrogramsValue, previous.chromiumMicrogramsValue),
+    ]
     return pairs.contains { now, before in
-      guard let now, now > t, let before else { return false }
-      return now > before
+      guard let now, now.position(against: t) == .above, let before else { return false }
+      return now.isHigher(than: before)
     }
   }
 

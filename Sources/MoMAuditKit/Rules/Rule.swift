@@ -71,11 +71,16 @@ func sideWords(_ side: Side) -> String { side == .left ? "left hip" : "right hip
 func describe(_ e: EventRecord) -> String {
   var parts = ["\(e.eventType.rawValue) \(e.eventId) on \(e.eventDate.iso)"]
   if let s = e.side { parts.append("side \(s.rawValue)") }
-  if let c = e.cobaltMicrograms { parts.append("cobalt \(formatMicrograms(c)) µg/L") }
-  if let c = e.chromiumMicrograms { parts.append("chromium \(formatMicrograms(c)) µg/L") }
+  if let c = e.cobaltMicrogramsValue { parts.append("cobalt \(formatMicrograms(c)) µg/L") }
+  if let c = e.chromiumMicrogramsValue { parts.append("chromium \(formatMicrograms(c)) µg/L") }
   if let s = e.symptomatic { parts.append(s ? "symptomatic" : "asymptomatic") }
   if let f = e.imagingFinding { parts.append("finding \(f.rawValue)") }
   return parts.joined(separator: ", ")
+}
+
+/// A laboratory value in µg/L for people, its comparator in front (`<0.5`).
+package func formatMicrograms(_ v: LabValue) -> String {
+  (v.comparator?.rawValue ?? "") + formatMicrograms(v.number)
 }
 
 /// µg/L for people: up to three decimals, trailing zeros dropped.

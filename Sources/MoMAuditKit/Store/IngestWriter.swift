@@ -68,8 +68,9 @@ package final class IngestWriter {
     let eventColumns = """
       event (event_id, nhs_number, event_date, event_type, side, symptomatic,
         oxford_hip_score, cobalt, chromium, ion_unit, cobalt_ug_l, chromium_ug_l, sample_type,
-        imaging_finding, note, content_hash, source_file_id, source_line, source_location)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+        imaging_finding, note, cobalt_comparator, chromium_comparator, content_hash, source_file_id, source_line,
+        source_location)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
       """
     insertEvent = try db.makeStatement(sql: "INSERT INTO " + eventColumns)
     insertEvents = try db.makeStatement(sql: "INSERT INTO " + Self.manyRows(eventColumns))
@@ -110,7 +111,7 @@ package final class IngestWriter {
 
   /// Cells of a packed record bound before the file, the line and its
   /// location: the `procedure` columns up to `content_hash`, or the `event` ones.
-  private static func values(_ kind: RecordKind) -> Int { kind == .procedure ? 21 : 16 }
+  static func values(_ kind: RecordKind) -> Int { kind == .procedure ? 21 : 18 }
 
   /// Binds one packed record from parameter `base + 1` on: its values, the
   /// file, the line, then its location (the cell after its values).

@@ -31,7 +31,7 @@ extension ProcedureRecord {
 extension EventRecord {
   static let columns = """
     event_id, nhs_number, event_date, event_type, side, symptomatic, oxford_hip_score, cobalt, chromium, ion_unit,
-    sample_type, imaging_finding
+    sample_type, imaging_finding, cobalt_comparator, chromium_comparator
     """
 
   /// The note is not read back: no rule uses free text.
@@ -42,7 +42,9 @@ extension EventRecord {
       symptomatic: row[5], oxfordHipScore: row[6], cobalt: row[7], chromium: row[8],
       ionUnit: (row[9] as String?).flatMap { IonUnit(rawValue: $0) },
       sampleType: (row[10] as String?).flatMap { SampleType(rawValue: $0) },
-      imagingFinding: (row[11] as String?).flatMap { ImagingFinding(rawValue: $0) }, note: nil)
+      imagingFinding: (row[11] as String?).flatMap { ImagingFinding(rawValue: $0) }, note: nil,
+      cobaltComparator: (row[12] as String?).flatMap { LabComparator(rawValue: $0) },
+      chromiumComparator: (row[13] as String?).flatMap { LabComparator(rawValue: $0) })
   }
 }
 
@@ -82,7 +84,9 @@ extension EventRecord {
       cobalt: columnDouble(s, 7), chromium: columnDouble(s, 8),
       ionUnit: columnText(s, 9).flatMap { IonUnit(rawValue: $0) },
       sampleType: columnText(s, 10).flatMap { SampleType(rawValue: $0) },
-      imagingFinding: columnText(s, 11).flatMap { ImagingFinding(rawValue: $0) }, note: nil)
+      imagingFinding: columnText(s, 11).flatMap { ImagingFinding(rawValue: $0) }, note: nil,
+      cobaltComparator: columnText(s, 12).flatMap { LabComparator(rawValue: $0) },
+      chromiumComparator: columnText(s, 13).flatMap { LabComparator(rawValue: $0) })
   }
 }
 

@@ -237,6 +237,20 @@ package enum Schema {
           DROP TABLE patient;
           """)
     }
+    // Censored laboratory values (revision 3): the comparator beside the
+    // number, NULL for a plain number; the check's results carry the
+    // comparator of the last test beside its µg/L numbers.
+    m.registerMigration("v4: censored laboratory values") { db in
+      try db.execute(
+        sql: """
+          ALTER TABLE event ADD COLUMN cobalt_comparator TEXT;
+          ALTER TABLE event ADD COLUMN chromium_comparator TEXT;
+          ALTER TABLE run_patient ADD COLUMN last_cobalt_comparator TEXT;
+          ALTER TABLE run_patient ADD COLUMN last_chromium_comparator TEXT;
+          ALTER TABLE run_implant ADD COLUMN last_cobalt_comparator TEXT;
+          ALTER TABLE run_implant ADD COLUMN last_chromium_comparator TEXT;
+          """)
+    }
     return m
   }
 }

@@ -64,7 +64,7 @@ struct CSVFileTests {
       rejects[0]
         == R(
           line: 5, location: nil, kind: "procedure", recordId: "P2", field: "procedure_date", code: "INVALID_DATE",
-          reason: "procedure_date: \"31/02/2020\" is not a valid date (YYYY-MM-DD, DD/MM/YYYY or YYYYMMDD)",
+          reason: "procedure_date: \"31/02/2020\" is not a valid date (YYYY-MM-DD, DD/MM/YYYY, YYYYMMDD or D-Mon-YYYY)",
           raw: IX.proc("P2", date: "31/02/2020") + ",x"))
     #expect(rejects[1].reason == "side: unknown code \"B\"")
     #expect(rejects[1].raw == IX.proc("P3", side: "B") + ",\"a\r\nb\"")
@@ -409,7 +409,7 @@ struct CSVFileTests {
     try Self.expectBalanced(db, o, read: 11, accepted: 5, rejected: 6)
     #expect(
       try IX.rejects(db).map { "\($0.line ?? 0) \($0.field ?? "-") | \($0.reason)" } == [
-        "5 chromium | chromium: \"abc\" is not a number",
+        "5 chromium | chromium: \"abc\" is not a number or a censored number (<0.5, >=200)",
         "6 ion_unit | ion_unit: unknown code \"mg/L\"",
         "9 cobalt | cobalt: \"-0.5\" is negative",
         "10 ion_unit | ion_unit: an ion test needs a unit",
@@ -444,5 +444,43 @@ struct CSVFileTests {
     #expect(e7["event_type"] as String == "mars_mri")
     #expect(e7["oxford_hip_score"] as Int? == nil && e7["symptomatic"] as Int? == nil)
     #expect(e7["imaging_finding"] as String == "pseudotumour")
+  }
+
+  @Test("censored ion values are stored with their comparator and converted; a bad comparator rejects the row")
+  func censoredIonValues() throws {
+    let rows = [
+      "E1,9434765919,2025-06-11T09:42:00Z,blood_metal_ions,,,,<0.5,>=200,nmol/L,,,",
+      "E2,9434765919,11/06/2025 09:42,blood_metal_ions,,,,≤ 7,≥7,ug/L,,,",
+      "E3,9434765919,2025-06-11,blood_metal_ions,,,,<<1,1,ug/L,,,",
+      "E4,9434765919,2025-06-11,blood_metal_ions,,,,<0,1,ug/L,,,",
+      "E5,9434765919,2025-06-11,blood_metal_ions,,,,>-1,1,ug/L,,,",
+      "E6,9434765919,2025-06-11,review,,,40,<0.5,,,,,",
+      "E7,9434765919,2025-06-11,review,,,<40,,,,,,",
+      "E8,9434765919,2025-06-11T10:61,review,,,,,,,,,",
+    ]
+    let (db, o) = try IX.load("e.csv", IX.lines(IX.evHeader, rows))
+    try Self.expectBalanced(db, o, read: 8, accepted: 3, rejected: 5)
+    #expect(
+      try IX.rejects(db).map { "\($0.line ?? 0) \($0.field ?? "-") | \($0.reason)" } == [
+        "4 cobalt | cobalt: \"<<1\" is not a number or a censored number (<0.5, >=200)",
+        "5 cobalt | cobalt: \"<0\" allows no possible value",
+        "6 cobalt | cobalt: \">-1\" is negative",
+        "8 oxford_hip_score | oxford_hip_score: \"<40\" is not a number",
+        "9 event_date | event_date: \"2025-06-11T10:61\" has an invalid time of day (HH:MM, HH:MM:SS, 00:00–23:59)",
+      ])
+    let e1 = try #require(try IX.row(db, "SELECT * FROM event WHERE event_id = 'E1'"))
+    #expect(e1["event_date"] as String == "2025-06-11")
+    #expect(e1["cobalt"] as Double == 0.5)
+    #expect(e1["cobalt_comparator"] as String == "<")
+    #expect(e1["cobalt_ug_l"] as Double == 0.5 * 0.058933)
+    #expect(e1["chromium"] as Double == 200)
+    #expect(e1["chromium_comparator"] as String == ">=")
+    #expect(e1["chromium_ug_l"] as Double == 200 * 0.051996)
+    let e2 = try #require(try IX.row(db, "SELECT * FROM event WHERE event_id = 'E2'"))
+    #expect(e2["cobalt_comparator"] as String == "<=")
+    #expect(e2["chromium_comparator"] as String == ">=")
+    #expect(e2["cobalt_ug_l"] as Double == 7)
+    let e6 = try #require(try IX.row(db, "SELECT * FROM event WHERE event_id = 'E6'"))
+    #expect(e6["cobalt"] as Double? == nil && e6["cobalt_comparator"] as String? == nil)
   }
 }

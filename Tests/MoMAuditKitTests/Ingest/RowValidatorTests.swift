@@ -80,7 +80,7 @@ struct RowValidatorTests {
       IX.procedureProblem([field: text])
         == P(
           field: field.name, code: "INVALID_DATE",
-          message: "\(field.name): \"\(text)\" is not a valid date (YYYY-MM-DD, DD/MM/YYYY or YYYYMMDD)"))
+          message: "\(field.name): \"\(text)\" is not a valid date (YYYY-MM-DD, DD/MM/YYYY, YYYYMMDD or D-Mon-YYYY)"))
   }
 
   @Test("a procedure side is L or R only: B, both are unknown codes", arguments: ["B", "both", "X"])
@@ -197,7 +197,7 @@ struct RowValidatorTests {
       IX.eventProblem([.eventDate: "2019-02-29"])
         == P(
           field: "event_date", code: "INVALID_DATE",
-          message: "event_date: \"2019-02-29\" is not a valid date (YYYY-MM-DD, DD/MM/YYYY or YYYYMMDD)"))
+          message: "event_date: \"2019-02-29\" is not a valid date (YYYY-MM-DD, DD/MM/YYYY, YYYYMMDD or D-Mon-YYYY)"))
   }
 
   // MARK: Oxford hip score
@@ -276,7 +276,7 @@ struct RowValidatorTests {
     #expect(e.oxfordHipScore == nil)
     #expect(
       IX.eventProblem([.cobalt: "1,5"])
-        == P(field: "cobalt", code: "INVALID_NUMBER", message: "cobalt: \"1,5\" is not a number"))
+        == P(field: "cobalt", code: "INVALID_NUMBER", message: "cobalt: \"1,5\" is not a number or a censored number (<0.5, >=200)"))
     #expect(
       IX.eventProblem([.ionUnit: "mg/L"])
         == P(field: "ion_unit", code: "UNKNOWN_CODE", message: "ion_unit: unknown code \"mg/L\""))
@@ -354,7 +354,7 @@ struct RowValidatorTests {
   func ionEventNumber(_ text: String) {
     #expect(
       IX.eventProblem([.eventType: "blood_metal_ions", .cobalt: text, .ionUnit: "ug/L"])
-        == P(field: "cobalt", code: "INVALID_NUMBER", message: "cobalt: \"\(text)\" is not a number"))
+        == P(field: "cobalt", code: "INVALID_NUMBER", message: "cobalt: \"\(text)\" is not a number or a censored number (<0.5, >=200)"))
   }
 
   // MARK: export date

@@ -296,7 +296,7 @@ struct XMLReaderTests {
 
   @Test(
     "exportDate follows the date rules; an unparseable one refuses the document",
-    arguments: ["2026-13-01", "31/02/2026", "1/10/26", "2026-10-01T00:00:00", "", "tomorrow"])
+    arguments: ["2026-13-01", "31/02/2026", "1/10/26", "2026-10-01T24:00:00", "2026-10-01 10:61", "", "tomorrow"])
   func badExportDate(_ date: String) throws {
     let (db, o) = try IX.load(
       "x.xml", Self.doc(exportDate: date, "<patient nhsNumber=\"9434765919\">\(Self.proc("P1"))</patient>\n"))
@@ -513,5 +513,28 @@ struct XMLReaderTests {
     #expect(r.map(\.code) == ["DUPLICATE_ID"])
     #expect(r.map(\.location) == ["/registryExport/patient[1]/procedure[3]"])
     #expect(try IX.strings(db, "SELECT side FROM procedure") == ["L"])
+  }
+
+  @Test("XML dates may carry a time and a zone or a month name; ion values may be censored")
+  func dateTimesAndCensoredValues() throws {
+    let body = """
+      <patient nhsNumber="9434765919">\(Self.proc("P1", date: "2-May-2006 08:15"))
+      <event eventId="E1" eventDate="2025-06-11T23:30:00-05:00" eventType="blood_metal_ions" cobalt="&lt;0.5" chromium="&gt;= 7.5" ionUnit="ug/L"/>
+      <event eventId="E2" eventDate="2025-06-11T24:00" eventType="review"/>
+      <event eventId="E3" eventDate="20250611094200" eventType="blood_metal_ions" cobalt="&lt;&lt;1" ionUnit="ug/L"/>
+      </patient>
+
+      """
+    let (db, o) = try IX.load("x.xml", Self.doc(exportDate: "2026-10-01T00:00:00Z", body))
+    #expect(Self.counts(o) == [4, 2, 2])
+    #expect(try IX.strings(db, "SELECT procedure_date FROM procedure") == ["2006-05-02"])
+    let e1 = try #require(try IX.row(db, "SELECT * FROM event WHERE event_id = 'E1'"))
+    #expect(e1["event_date"] as String == "2025-06-11")
+    #expect(e1["cobalt"] as Double == 0.5 && e1["cobalt_comparator"] as String == "<")
+    #expect(e1["chromium"] as Double == 7.5 && e1["chromium_comparator"] as String == ">=")
+    #expect(
+      try IX.rejects(db).map { "\($0.recordId ?? "-") \($0.field ?? "-") \($0.code)" } == [
+        "E2 event_date INVALID_DATE", "E3 cobalt INVALID_NUMBER",
+      ])
   }
 }

@@ -42,14 +42,115 @@ struct ValuesTests {
       "1/1/20", "01/01/20", "20-01-01", "200101", "01/01/020",
       // other formats
       "2020/01/01", "01-01-2020", "1.1.2020", "2020-1-1", "2020-01-1", "001/01/2020", "1/001/2020",
-      "1/1/02020", "2020-01-01T00:00:00", "1 Jan 2020", "2020-W01-1", "+2020-01-01",
+      "1/1/02020", "2020-W01-1", "+2020-01-01", "1 Jan 20", "1-Jan-20", "1 Janu 2020", "1 Ja 2020", "1-Jan 2020",
+      "1 Jan-2020", "Jan 1 2020", "001 Jan 2020", "1  Jan 2020", "31 Feb 2020", "1 Jan 2020x",
       // trailing or leading junk
-      "2020-01-01x", "2020-01-01 00:00", "01/01/2020x", "01/01/2020.", "202001011", "x20200101", "2020-01-01Z",
+      "2020-01-01x", "01/01/2020x", "01/01/2020.", "202001011", "x20200101", "2020-01-01Z",
       // not digits
       "２０２０-01-01", "", " ", "yyyy-mm-dd",
     ])
   func dateRejected(_ text: String) {
     #expect(DateValue.parse(text) == nil)
+  }
+
+  @Test(
+    "month names and date-times give the date as written (time and zone validated, then dropped)",
+    arguments: [
+      ("2-Mar-2025", "2025-03-02"), ("02-Mar-2025", "2025-03-02"), ("2 Mar 2025", "2025-03-02"),
+      ("02 March 2025", "2025-03-02"), ("2 MARCH 2025", "2025-03-02"), ("30-sept-2025", "2025-09-30"),
+      ("30 Sep 2025", "2025-09-30"), ("1 September 2025", "2025-09-01"), ("29-Feb-2024", "2024-02-29"),
+      ("5 may 2025", "2025-05-05"), ("31-dec-1999", "1999-12-31"),
+      ("2025-06-11T09:42:00Z", "2025-06-11"), ("2025-06-11T09:42", "2025-06-11"), ("2025-06-11 09:42", "2025-06-11"),
+      ("2025-06-11   09:42", "2025-06-11"), ("11/06/2025 09:42:17", "2025-06-11"), ("11/06/2025T09:42", "2025-06-11"),
+      ("20250611094200", "2025-06-11"), ("202506110942", "2025-06-11"), ("20250611 09:42", "2025-06-11"),
+      ("2025-06-11T23:30:00-05:00", "2025-06-11"), ("2025-06-11T00:30:00+0100", "2025-06-11"),
+      ("2025-06-11T00:30+01", "2025-06-11"), ("2025-06-11T09:42:17.5", "2025-06-11"),
+      ("2025-06-11T09:42:17.123456789Z", "2025-06-11"), ("20250611094200+0100", "2025-06-11"),
+      ("2 Mar 2025 09:42", "2025-03-02"), ("2-Mar-2025 23:59:59", "2025-03-02"), ("2025-06-11T00:00", "2025-06-11"),
+    ])
+  func dateTimeAccepted(_ text: String, _ iso: String) {
+    #expect(DateValue.check(text) == .date(LocalDate(iso: iso)!))
+  }
+
+  @Test(
+    "a valid date followed by an invalid time is a bad time",
+    arguments: [
+      "2025-06-11T24:00", "2025-06-11 10:61", "2025-06-11T09:42:60", "2025-06-11T9:42", "2025-06-11T09:42:17.",
+      "2025-06-11T09:42:17.1234567890", "2025-06-11T09", "2025-06-11T", "2025-06-11 ", "2025-06-11T09:42z",
+      "2025-06-11T09:42+24:00", "2025-06-11T09:42+01:60", "2025-06-11T09:42+1", "2025-06-11T09:42 +01:00",
+      "2025-06-11T09:42.5", "202506112400", "20250611094", "2025061109420", "20250611094260", "20250611T0942",
+      "11/06/2025 09:42 am", "2-Mar-2025 9:42", "2025-06-11 noon",
+    ])
+  func dateTimeBadTime(_ text: String) {
+    #expect(DateValue.check(text) == .invalidTime)
+  }
+
+  @Test("an impossible date with a valid time is a bad date")
+  func impossibleDateWithTime() {
+    #expect(DateValue.check("2025-02-30T09:42") == .invalidDate)
+    #expect(DateValue.check("31/04/2025 09:42") == .invalidDate)
+    #expect(DateValue.check("31-Apr-2025 09:42") == .invalidDate)
+    #expect(DateValue.check("20250230094200") == .invalidDate)
+  }
+
+  // MARK: laboratory values
+
+  @Test(
+    "laboratory values: numbers and censored numbers keep their comparator",
+    arguments: [
+      ("1.9", nil, 1.9), ("0", nil, 0), ("<0.5", LabComparator.lessThan, 0.5), ("< 10", .lessThan, 10),
+      ("<=7", .atMost, 7), ("≤7", .atMost, 7), ("≤ 7", .atMost, 7), (">200", .greaterThan, 200), (">=200", .atLeast, 200),
+      ("≥200", .atLeast, 200), (">   8.25", .greaterThan, 8.25), ("<=0", .atMost, 0), ("<-1.5", nil, .nan),
+      (">-1", .greaterThan, -1), ("-2", nil, -2),
+    ] as [(String, LabComparator?, Double)])
+  func labValues(_ text: String, _ comparator: LabComparator?, _ number: Double) {
+    if number.isNaN {
+      #expect(LabValue.parse(text) == .impossible)
+    } else {
+      #expect(LabValue.parse(text) == .value(LabValue(comparator, number)))
+    }
+  }
+
+  @Test(
+    "a comparator without a number, a doubled or unknown one, or a bad number is not a laboratory value",
+    arguments: ["<", "<<1", "~5", "=5", "< =5", "=<5", ">>1", "≤≤1", "<0.5.", "<.5", "<5.", "<1e2", "< NaN", "5<", "<>5",
+      "≦5", "<\t5", "", " <5"])
+  func labValueRejected(_ text: String) {
+    #expect(LabValue.parse(text) == .notANumber)
+  }
+
+  @Test("<0 and <=-1 allow no value", arguments: ["<0", "<0.0", "< 0", "<-0", "<=-0.1", "<-3"])
+  func labValueImpossible(_ text: String) {
+    #expect(LabValue.parse(text) == .impossible)
+  }
+
+  /// surveillance-rules.md §4, "Censored values", against the limit 7.
+  @Test(
+    "a censored value is above a limit only when its whole range is",
+    arguments: [
+      ("7", LabValue.Position.notAbove), ("7.01", .above), ("6.99", .notAbove),
+      (">7", .above), (">6.99", .uncertain), (">=7", .uncertain), (">=7.01", .above), ("<10", .uncertain),
+      ("<7", .notAbove), ("<=7", .notAbove), ("<7.01", .uncertain), ("<=7.01", .uncertain), ("<0.5", .notAbove),
+      (">8", .above), (">=6", .uncertain),
+    ])
+  func position(_ text: String, _ expected: LabValue.Position) throws {
+    guard case .value(let v) = LabValue.parse(text) else { Issue.record("not a value: \(text)"); return }
+    #expect(v.position(against: 7) == expected)
+  }
+
+  @Test(
+    "one result is higher than another when every value of its range is greater",
+    arguments: [
+      ("9", "<0.5", true), ("9", ">8", false), ("9", "8", true), ("8", "8", false), ("8", "<8", true),
+      ("8", "<=8", false), (">8", "8", true), (">8", "<=8", true), (">=8", "8", false), (">=8", "<8", true),
+      ("<10", "2", false), ("<10", "<1", false), ("9", ">=9", false), ("10", "<=9.99", true), (">8", ">7", false),
+    ])
+  func higher(_ a: String, _ b: String, _ expected: Bool) throws {
+    guard case .value(let x) = LabValue.parse(a), case .value(let y) = LabValue.parse(b) else {
+      Issue.record("not values: \(a) \(b)")
+      return
+    }
+    #expect(x.isHigher(than: y) == expected)
   }
 
   // MARK: NHS numbers
