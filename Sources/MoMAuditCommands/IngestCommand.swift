@@ -30,7 +30,7 @@ struct IngestCommand: StageCommand {
 }
 
 struct IngestOptionsGroup: ParsableArguments {
-  @Option(help: ArgumentHelp("A column-mapping profile (JSON).", valueName: "file"))
+  @Option(help: ArgumentHelp("A source profile (TOML or JSON) for the positional inputs: renames, recodes, delimiter, null values, constants, keep/skip rules.", valueName: "file"))
   var profile: String?
 
   @Option(help: ArgumentHelp("Force the text encoding: utf-8 or cp1252 (default: UTF-8, or Windows-1252 when a file is not valid UTF-8).", valueName: "name"))

@@ -59,6 +59,8 @@ enum FuzzTarget: String, CaseIterable {
     _ = DateValue.parse(trimmed)
     // The byte parser must agree with itself on the same text (String and bytes).
     if case .date(let d) = DateValue.check(trimmed), DateValue.parse(trimmed) != d { fatalError("date paths differ") }
+    // A profile (or any small TOML document) never crashes the reader.
+    if let tree = try? StructuredFile.parseTOML(text) { _ = try? Profile.parse(tree, path: "fuzz") }
     if case .value(let v) = LabValue.parse(trimmed) {
       _ = v.position(against: 7)
       _ = v.isHigher(than: v)

@@ -36,12 +36,15 @@ package struct CSVRowProblem: Equatable, Sendable {
 package struct CSVReader {
   package let path: String
   package let encoding: TextEncoding
+  /// The field separator (a profile's `delimiter`): `,` `|` `;` or tab.
+  package let delimiter: UInt8
   package var skipBOM = true
   package static let rawLimit = 4096
 
-  package init(path: String, encoding: TextEncoding) {
+  package init(path: String, encoding: TextEncoding, delimiter: UInt8 = UInt8(ascii: ",")) {
     self.path = path
     self.encoding = encoding
+    self.delimiter = delimiter
   }
 
   package enum ReadError: Error, Equatable {
@@ -61,7 +64,7 @@ package struct CSVReader {
   package func forEachRecordView(_ body: (borrowing CSVRecordView) throws -> Void) throws {
     guard let fh = FileHandle(forReadingAtPath: path) else { throw IngestError.inputMissing(path: path) }
     defer { try? fh.close() }
-    var parser = Parser(encoding: encoding)
+    var parser = Parser(encoding: encoding, delimiter: delimiter)
     var first = true
     while true {
       let chunk = fh.readData(ofLength: 1 << 20)
@@ -79,8 +82,10 @@ package struct CSVReader {
   }
 
   /// Reads records from bytes in memory (tests, fuzzing).
-  package static func records(in bytes: [UInt8], encoding: TextEncoding = .utf8) throws -> [CSVRecord] {
-    var parser = Parser(encoding: encoding)
+  package static func records(
+    in bytes: [UInt8], encoding: TextEncoding = .utf8, delimiter: UInt8 = UInt8(ascii: ",")
+  ) throws -> [CSVRecord] {
+    var parser = Parser(encoding: encoding, delimiter: delimiter)
     var out: [CSVRecord] = []
     var b = bytes[...]
     if b.starts(with: [0xEF, 0xBB, 0xBF]) { b = b.dropFirst(3) }
@@ -91,6 +96,7 @@ package struct CSVReader {
 
   struct Parser {
     let encoding: TextEncoding
+    let delimiter: UInt8
     let fieldCap = FieldLimits.maxFieldBytes * 3 + 4
     var state = State.fieldStart
     var line = 1
@@ -107,8 +113,9 @@ package struct CSVReader {
     var raw: [UInt8] = []
     var problem: CSVRowProblem? = nil
 
-    init(encoding: TextEncoding) {
+    init(encoding: TextEncoding, delimiter: UInt8) {
       self.encoding = encoding
+      self.delimiter = delimiter
       bytes.reserveCapacity(4096)
       ends.reserveCapacity(64)
       raw.reserveCapacity(4096)
@@ -187,7 +194,7 @@ package struct CSVReader {
       ends.removeAll(keepingCapacity: true)
       while j < limit {
         let c = buf[j]
-        if c == 0x2C {
+        if c == delimiter {
           ends.append(j - i)
         } else if c == 0x0A || c == 0x0D {
           break
@@ -236,7 +243,7 @@ package struct CSVReader {
           var j = i
           while j < n {
             let d = buf[j]
-            if d == 0x22 || d == 0x0A || d == 0x0D || d == 0 || (d == 0x2C && !quoted) { break }
+            if d == 0x22 || d == 0x0A || d == 0x0D || d == 0 || (d == delimiter && !quoted) { break }
             j += 1
           }
           if j > i {
@@ -288,7 +295,7 @@ package struct CSVReader {
         appendRaw(c)
         if c == 0x22 {
           state = .quoted
-        } else if c == 0x2C {
+        } else if c == delimiter {
           endField()
         } else {
           appendField(c)
@@ -302,7 +309,7 @@ package struct CSVReader {
           return
         }
         appendRaw(c)
-        if c == 0x2C {
+        if c == delimiter {
           endField()
           state = .fieldStart
         } else if c == 0x22 {
@@ -325,7 +332,7 @@ package struct CSVReader {
         if c == 0x22 {
           appendField(c)
           state = .quoted
-        } else if c == 0x2C {
+        } else if c == delimiter {
           endField()
           state = .fieldStart
         } else {
@@ -372,7 +379,7 @@ package struct CSVRecordView: ~Copyable {
   let encoding: TextEncoding
   /// The fields' bytes; field `i` ends at `ends[i]`, and the next starts
   /// `gap` bytes later (1 when the fields lie in the file's bytes, split by
-  /// commas; 0 when the parser copied them out).
+  /// the delimiter; 0 when the parser copied them out).
   let bytes: UnsafeBufferPointer<UInt8>
   let ends: UnsafeBufferPointer<Int>
   let gap: Int

@@ -8,6 +8,7 @@ package enum Field: Int, CaseIterable, Sendable {
   // events
   case eventId, eventDate, eventType, symptomatic, oxfordHipScore, cobalt, chromium
   case ionUnit, sampleType, imagingFinding, note
+  case resultId, sampleId, sampleDate, analyte, value, unit, specimen
 
   /// The CSV header name (snake_case).
   package var name: String {
@@ -41,6 +42,13 @@ package enum Field: Int, CaseIterable, Sendable {
     case .sampleType: return "sample_type"
     case .imagingFinding: return "imaging_finding"
     case .note: return "note"
+    case .resultId: return "result_id"
+    case .sampleId: return "sample_id"
+    case .sampleDate: return "sample_date"
+    case .analyte: return "analyte"
+    case .value: return "value"
+    case .unit: return "unit"
+    case .specimen: return "specimen"
     }
   }
 
@@ -69,6 +77,11 @@ package enum Field: Int, CaseIterable, Sendable {
     .cobalt, .chromium, .ionUnit, .sampleType, .imagingFinding, .note,
   ]
   package static let requiredEventFields: [Field] = [.eventId, .nhsNumber, .eventDate, .eventType]
+  package static let resultFields: [Field] = [
+    .resultId, .nhsNumber, .sampleId, .sampleDate, .analyte, .value, .unit, .specimen, .note,
+  ]
+  /// `result_id` is required unless the file has a `sample_id` column (CSVHeader decides).
+  package static let requiredResultFields: [Field] = [.nhsNumber, .sampleDate, .analyte, .value, .unit]
 
   private static let byFoldedName: [String: Field] = {
     var d: [String: Field] = [:]

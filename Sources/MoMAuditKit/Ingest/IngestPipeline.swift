@@ -14,6 +14,8 @@ struct FileReadResult: Sendable {
   /// CSV: the kind of the file (from its header); XML: nil (mixed).
   var kind: RecordKind?
   var exportDate: LocalDate?
+  /// Rows a profile's keep/skip rule left out, by rule (`keep analyte`, `skip event_type = 2`).
+  var skips: [String: Int] = [:]
   /// Where the time went, for the debug log: CPU seconds of the reading
   /// thread, and seconds each side waited for the other.
   var readerCPU = 0.0
@@ -70,8 +72,10 @@ enum IngestPipeline {
     let text = RecordText()
     var batch = PackedBatch(rows: batchSize)
     let profile = plan.profile
-    // Recodes change values before validation: those rows take the full path.
-    let fast = profile.values.isEmpty
+    // A profile that changes values before validation (null values,
+    // constants, filters, recodes, month-first dates) sends a delimited
+    // file's rows down the full path. XML is canonical whatever the profile.
+    let fast = !profile.transformsRows
     let byteRow = ByteRow()
     var fastRows = 0
 
@@ -96,10 +100,13 @@ enum IngestPipeline {
       batch.append(e, warnings: warnings, hash: hashHere ? text.fingerprint(e) : nil, location: location, line: line, raw: raw)
     }
 
-    /// The full path: RowValidator on the row's Strings.
-    func emit(_ input: RawRow) throws {
+    var result = FileReadResult()
+
+    /// The full path: RowValidator on the row's Strings (after the
+    /// profile's recodes, for a delimited file's row).
+    func emit(_ input: RawRow, recode: Bool) throws {
       var row = input
-      if !profile.values.isEmpty { profile.recode(&row) }
+      if recode, row.readProblem == nil { profile.recode(&row) }
       switch RowValidator.validate(row) {
       case .failure(let problem):
         batch.appendReject(row, problem)
@@ -111,14 +118,14 @@ enum IngestPipeline {
       try flush()
     }
 
-    var result = FileReadResult()
     switch plan.format {
     case .csv:
       var header: CSVHeader? = nil
       do {
-        try CSVReader(path: plan.path, encoding: plan.encoding).forEachRecordView { record in
+        try CSVReader(path: plan.path, encoding: plan.encoding, delimiter: profile.delimiter).forEachRecordView {
+          record in
           guard let h = header else {
-            header = try CSVHeader(record: record.record, path: plan.path, renames: profile.columns)
+            header = try CSVHeader(record: record.record, path: plan.path, profile: profile)
             return
           }
           if fast, record.problem == nil, record.count == h.columns.count, record.isASCII {
@@ -146,7 +153,14 @@ enum IngestPipeline {
               return
             }
           }
-          try emit(h.row(from: record))
+          var row = h.row(from: record)
+          if fast {
+            try emit(row, recode: false)
+          } else if let rule = h.prepare(&row, profile: profile) {
+            result.skips[rule, default: 0] += 1
+          } else {
+            try emit(row, recode: true)
+          }
         }
       } catch CSVReader.ReadError.openQuoteAtEndOfFile(let line) {
         throw IngestError.fileRefused(
@@ -176,8 +190,8 @@ enum IngestPipeline {
           try flush()
           return true
         }
-        result.exportDate = try XMLExportReader(path: plan.path, encoding: plan.encoding).forEachRow(fast: fast ? fastXML : nil) { row in
-          try emit(row)
+        result.exportDate = try XMLExportReader(path: plan.path, encoding: plan.encoding).forEachRow(fast: fastXML) { row in
+          try emit(row, recode: false)
         }
       } catch let r as XMLExportReader.Refusal {
         throw IngestError.fileRefused(path: plan.path, reason: r.reason)

@@ -11,6 +11,10 @@ package struct FileOutcome: Equatable, Sendable {
   package var rowsRead = 0
   package var rowsAccepted = 0
   package var rowsRejected = 0
+  /// Rows a profile's keep/skip rule left out (neither loaded nor rejected).
+  package var rowsSkipped = 0
+  /// Skipped rows by rule (`keep analyte`, `skip event_type = 2`).
+  package var skips: [String: Int] = [:]
   package var recordsReplaced = 0
 }
 
@@ -25,7 +29,7 @@ package struct IngestOptions: Sendable {
 
 /// The ingest stage: resolves inputs, then loads each file in its own
 /// transaction (a file loads completely or not at all). Rows read = rows
-/// accepted + rows rejected, for every file.
+/// accepted + rows rejected + rows skipped, for every file.
 package struct Ingester {
   let db: DatabaseQueue
   let logger: Logger
@@ -86,7 +90,7 @@ package struct Ingester {
     for (i, path) in files.enumerated() {
       let scan = prescan?.path == path ? prescan!.result() : Result { try FileScan.scan(path: path) }
       prescan = nil
-      let next = i + 1 < files.count ? files[i + 1] : nil
+      let next: String? = i + 1 < files.count ? files[i + 1] : nil
       let outcome = try ingestFile(path: path, scan: scan) {
         if let next { prescan = Prescan(path: next) }
       }
@@ -96,7 +100,8 @@ package struct Ingester {
           "loaded file",
           metadata: [
             "file": "\(path)", "rows_read": "\(outcome.rowsRead)", "accepted": "\(outcome.rowsAccepted)",
-            "rejected": "\(outcome.rowsRejected)", "replaced": "\(outcome.recordsReplaced)",
+            "rejected": "\(outcome.rowsRejected)", "skipped": "\(outcome.rowsSkipped)",
+            "replaced": "\(outcome.recordsReplaced)",
           ])
       case .alreadyIngested:
         logger.info("file already ingested with the same content; nothing changed", metadata: ["file": "\(path)"])
@@ -191,13 +196,23 @@ package struct Ingester {
             "writer_cpu": "\(fmt(threadCPUTime() - writerCPU0))", "writer_waited": "\(fmt(read.writerWaited))",
           ])
         let kind = format == .xml ? "mixed" : read.kind == .procedure ? "procedures" : "events"
+        let skipped = read.skips.values.reduce(0, +)
         try db.execute(
           sql: """
             UPDATE source_file SET kind = ?, export_date = ?, rows_read = ?, rows_accepted = ?,
-              rows_rejected = ?, records_replaced = ? WHERE id = ?
+              rows_rejected = ?, records_replaced = ?, rows_skipped = ? WHERE id = ?
             """,
-          arguments: [kind, read.exportDate?.iso, counts.read, counts.accepted, counts.rejected, counts.replaced, fileId])
-        outcome.rowsRead = counts.read
+          arguments: [
+            kind, read.exportDate?.iso, counts.read + skipped, counts.accepted, counts.rejected, counts.replaced, skipped,
+            fileId,
+          ])
+        for (rule, rows) in read.skips {
+          try db.execute(
+            sql: "INSERT INTO file_skip (source_file_id, rule, rows) VALUES (?, ?, ?)", arguments: [fileId, rule, rows])
+        }
+        outcome.rowsSkipped = skipped
+        outcome.skips = read.skips
+        outcome.rowsRead = counts.read + skipped
         outcome.rowsAccepted = counts.accepted
         outcome.rowsRejected = counts.rejected
         outcome.recordsReplaced = counts.replaced
@@ -393,83 +408,6 @@ package struct Ingester {
   }
 }
 
-/// A CSV file's header: which kind of file it is and where each field is.
-struct CSVHeader {
-  let kind: RecordKind
-  let columns: [Field?]
-  let names: [String]
-
-  init(record: CSVRecord, path: String, renames: [String: Field] = [:]) throws {
-    if record.problem != nil {
-      throw IngestError.fileRefused(path: path, reason: "line \(record.line): the header row is not valid CSV")
-    }
-    names = record.fields.map { raw in
-      let folded = foldCase(String(trimUnicodeWhitespace(Substring(raw))))
-      return renames[folded]?.name ?? folded
-    }
-    var seen = Set<String>()
-    for n in names where !n.isEmpty {
-      guard seen.insert(n).inserted else {
-        throw IngestError.fileRefused(path: path, reason: "the header names column \"\(n)\" twice")
-      }
-    }
-    let hasProcedure = seen.contains("procedure_id")
-    let hasEvent = seen.contains("event_id")
-    switch (hasProcedure, hasEvent) {
-    case (true, true):
-      throw IngestError.fileRefused(
-        path: path, reason: "the header has both procedure_id and event_id; a file holds procedures or events")
-    case (false, false):
-      throw IngestError.fileRefused(
-        path: path, reason: "the header has neither procedure_id nor event_id, so the file is neither procedures nor events")
-    default:
-      break
-    }
-    kind = hasProcedure ? .procedure : .event
-    let allowed = Set(kind.fields)
-    columns = names.map { Field.named($0).flatMap { allowed.contains($0) ? $0 : nil } }
-    let required = kind == .procedure ? Field.requiredProcedureFields : Field.requiredEventFields
-    let missing = required.filter { !columns.contains($0) }.map(\.name)
-    if !missing.isEmpty {
-      throw IngestError.fileRefused(
-        path: path, reason: "missing required column\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", "))")
-    }
-  }
-
-  /// The row of a record: each known column's value, trimmed.
-  func row(from record: borrowing CSVRecordView) -> RawRow {
-    var row = RawRow(kind: kind, line: record.line, raw: record.raw)
-    if let p = record.problem {
-      let name = p.column < names.count ? names[p.column] : "column \(p.column + 1)"
-      switch p.kind {
-      case .quoteInUnquotedField:
-        row.readProblem = RowProblem(
-          field: name, code: "MALFORMED_ROW", message: "\(name): malformed CSV, a quote inside an unquoted field")
-      case .textAfterClosingQuote:
-        row.readProblem = RowProblem(
-          field: name, code: "MALFORMED_ROW", message: "\(name): malformed CSV, text after a closing quote")
-      case .fieldTooLong:
-        row.readProblem = RowProblem(
-          field: name, code: "FIELD_TOO_LONG", message: "\(name): longer than \(FieldLimits.maxFieldBytes) bytes")
-      case .nulCharacter:
-        row.readProblem = RowProblem(field: name, code: "NUL_CHARACTER", message: "\(name): contains a NUL character")
-      }
-      if p.kind == .quoteInUnquotedField || p.kind == .textAfterClosingQuote { return row }
-    }
-    if record.count != columns.count {
-      if row.readProblem == nil {
-        row.readProblem = RowProblem(
-          field: nil, code: "FIELD_COUNT",
-          message: "row has \(record.count) field\(record.count == 1 ? "" : "s"), the header has \(columns.count)")
-      }
-      return row
-    }
-    for i in 0..<columns.count {
-      if let f = columns[i] { row[f] = record.trimmedField(i) }
-    }
-    return row
-  }
-}
 
 /// A file's scan running on a thread of its own.
 final class Prescan: @unchecked Sendable {

@@ -116,14 +116,23 @@ package enum HTMLReport {
     let loaded = m.files.filter { $0.status == "loaded" }
     h += table(
       caption: "Input files (\(m.files.count), \(m.files.count - loaded.count) refused)",
-      headers: ["File", "Format", "Status", "Rows read", "Accepted", "Rejected", "Replaced"],
+      headers: ["File", "Format", "Status", "Rows read", "Accepted", "Rejected", "Skipped", "Replaced"],
       rows: m.files.map {
         [
           Cell($0.path, wrap: true), Cell($0.format),
           Cell($0.status == "refused" ? "refused: \($0.error ?? "")" : $0.status, strong: $0.status == "refused"),
-          .num($0.rowsRead), .num($0.rowsAccepted), .num($0.rowsRejected), .num($0.recordsReplaced),
+          .num($0.rowsRead), .num($0.rowsAccepted), .num($0.rowsRejected), .num($0.rowsSkipped),
+          .num($0.recordsReplaced),
         ]
       }, rowHeaders: true)
+    let skipped = m.files.filter { $0.status == "loaded" && !$0.skips.isEmpty }
+    if !skipped.isEmpty {
+      h += "<p>Rows read = accepted + rejected + skipped. A skipped row was left out by a rule of its source's profile (<code>keep</code> or <code>skip</code>): neither loaded nor rejected.</p>\n"
+      h += table(
+        caption: "Skipped rows by file and rule", headers: ["File", "Rule", "Rows skipped"],
+        rows: skipped.flatMap { f in f.skips.map { [Cell(f.path, wrap: true), Cell($0.key, code: true), .num($0.count)] } },
+        rowHeaders: true)
+    }
     return h + "</section>\n"
   }
 
@@ -270,7 +279,7 @@ package enum HTMLReport {
 
   static func quality(_ m: Page, _ f: ReportFigures) -> String {
     var h = "<section id=\"quality\" aria-labelledby=\"quality-h\"><h2 id=\"quality-h\">6. Data quality</h2>\n"
-    h += "<p>\(f.rowsRead) rows read: \(f.rowsAccepted) accepted, \(f.rowsRejected) rejected; \(f.filesRefused) of \(f.filesRead) files refused. <a href=\"rejects.csv\">rejects.csv</a> lists every rejected row with its file, line and reason, and <a href=\"warnings.csv\">warnings.csv</a> every warning.</p>\n"
+    h += "<p>\(f.rowsRead) rows read: \(f.rowsAccepted) accepted, \(f.rowsRejected) rejected, \(f.rowsSkipped) skipped by a profile rule; \(f.filesRefused) of \(f.filesRead) files refused. <a href=\"rejects.csv\">rejects.csv</a> lists every rejected row with its file, line and reason, and <a href=\"warnings.csv\">warnings.csv</a> every warning.</p>\n"
     let rejectExamples = Dictionary(grouping: m.rejectExamples, by: \.reasonCode)
     h += table(
       caption: "Rejected rows by reason, with the first examples", headers: ["Reason", "Rows", "First examples"],

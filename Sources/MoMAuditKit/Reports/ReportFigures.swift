@@ -37,6 +37,9 @@ package struct ReportFigures: Sendable, Codable, Equatable {
   package var rowsRead: Int
   package var rowsAccepted: Int
   package var rowsRejected: Int
+  package var rowsSkipped: Int
+  /// Skipped rows of the loaded files by rule, summed over files.
+  package var skipsByRule: [Count]
   package var momPatients: Int
   package var momImplants: Int
   package var activeImplants: Int
@@ -142,6 +145,9 @@ package struct ReportFigures: Sendable, Codable, Equatable {
     rowsRead = loaded.reduce(0) { $0 + $1.rowsRead }
     rowsAccepted = loaded.reduce(0) { $0 + $1.rowsAccepted }
     rowsRejected = loaded.reduce(0) { $0 + $1.rowsRejected }
+    rowsSkipped = loaded.reduce(0) { $0 + $1.rowsSkipped }
+    skipsByRule = Dictionary(loaded.flatMap(\.skips).map { ($0.key, $0.count) }, uniquingKeysWith: +)
+      .sorted { $0.key < $1.key }.map { Count(key: $0.key, count: $0.value) }
     momPatients = t.patientsByStatus.values.reduce(0, +)
     momImplants = t.momImplants
     activeImplants = t.activeImplants

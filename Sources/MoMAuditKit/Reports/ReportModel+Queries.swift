@@ -25,11 +25,15 @@ extension ReportModel.Run {
 
 extension ReportModel.SourceFile {
   static func fetchAll(_ db: Database) throws -> [Self] {
-    try Row.fetchAll(db, sql: "SELECT * FROM source_file ORDER BY id").map {
+    var skips: [Int64: [ReportFigures.Count]] = [:]
+    for r in try Row.fetchAll(db, sql: "SELECT source_file_id, rule, rows FROM file_skip ORDER BY source_file_id, rule") {
+      skips[r[0], default: []].append(ReportFigures.Count(key: r[1], count: r[2]))
+    }
+    return try Row.fetchAll(db, sql: "SELECT * FROM source_file ORDER BY id").map {
       Self(
         id: $0["id"], path: $0["path"], format: $0["format"], kind: $0["kind"], status: $0["status"], error: $0["error"],
         rowsRead: $0["rows_read"], rowsAccepted: $0["rows_accepted"], rowsRejected: $0["rows_rejected"],
-        recordsReplaced: $0["records_replaced"])
+        rowsSkipped: $0["rows_skipped"], skips: skips[$0["id"]] ?? [], recordsReplaced: $0["records_replaced"])
     }
   }
 }

@@ -25,6 +25,9 @@ package struct ReportModel: Sendable, Codable, Equatable {
     package var rowsRead: Int
     package var rowsAccepted: Int
     package var rowsRejected: Int
+    package var rowsSkipped: Int
+    /// Skipped rows by the profile rule that skipped them, in rule order.
+    package var skips: [ReportFigures.Count]
     package var recordsReplaced: Int
   }
 

@@ -251,6 +251,20 @@ package enum Schema {
           ALTER TABLE run_implant ADD COLUMN last_chromium_comparator TEXT;
           """)
     }
+    // Profiles' keep/skip rules (revision 3): rows read = accepted +
+    // rejected + skipped, and the skipped rows of each file by rule.
+    m.registerMigration("v5: skipped rows") { db in
+      try db.execute(
+        sql: """
+          ALTER TABLE source_file ADD COLUMN rows_skipped INTEGER NOT NULL DEFAULT 0;
+          CREATE TABLE file_skip (
+            source_file_id INTEGER NOT NULL REFERENCES source_file(id),
+            rule TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            PRIMARY KEY (source_file_id, rule)
+          ) STRICT, WITHOUT ROWID;
+          """)
+    }
     return m
   }
 }

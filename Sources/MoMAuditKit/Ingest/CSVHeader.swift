@@ -1,0 +1,115 @@
+import Foundation
+
+/// A CSV file's header: which kind of file it is and where each field is.
+struct CSVHeader {
+  let kind: RecordKind
+  let columns: [Field?]
+  let names: [String]
+
+  /// Fields the file has no column for, with the profile's constant value.
+  let constants: [(Field, String)]
+
+  /// Recognises the file from its header, after the profile's renames. A
+  /// profile's `constants` count as columns for the required ones; its
+  /// `keep` / `skip` rules on a field of this kind need a column or a
+  /// constant (otherwise the profile does not fit the file).
+  init(record: CSVRecord, path: String, profile: Profile = Profile()) throws {
+    if record.problem != nil {
+      throw IngestError.fileRefused(path: path, reason: "line \(record.line): the header row is not valid CSV")
+    }
+    let renames = profile.columns
+    names = record.fields.map { raw in
+      let folded = foldCase(String(trimUnicodeWhitespace(Substring(raw))))
+      return renames[folded]?.name ?? folded
+    }
+    var seen = Set<String>()
+    for n in names where !n.isEmpty {
+      guard seen.insert(n).inserted else {
+        throw IngestError.fileRefused(path: path, reason: "the header names column \"\(n)\" twice")
+      }
+    }
+    let hasProcedure = seen.contains("procedure_id")
+    let hasEvent = seen.contains("event_id")
+    switch (hasProcedure, hasEvent) {
+    case (true, true):
+      throw IngestError.fileRefused(
+        path: path, reason: "the header has both procedure_id and event_id; a file holds procedures or events")
+    case (false, false):
+      let delimiterHint =
+        names.count == 1 && profile.delimiter == UInt8(ascii: ",")
+        ? " (one column: is the file delimited by something other than a comma? a profile's delimiter says so)" : ""
+      throw IngestError.fileRefused(
+        path: path,
+        reason: "the header has neither procedure_id nor event_id, so the file is neither procedures nor events"
+          + delimiterHint)
+    default:
+      break
+    }
+    kind = hasProcedure ? .procedure : .event
+    let allowed = Set(kind.fields)
+    let columns = names.map { Field.named($0).flatMap { allowed.contains($0) ? $0 : nil } }
+    self.columns = columns
+    let constants = profile.constants.filter { allowed.contains($0.key) && !columns.contains($0.key) }
+      .sorted { $0.key.rawValue < $1.key.rawValue }.map { ($0.key, $0.value) }
+    self.constants = constants
+    let present = Set(columns.compactMap { $0 }).union(constants.map(\.0))
+    let required = kind == .procedure ? Field.requiredProcedureFields : Field.requiredEventFields
+    let missing = required.filter { !present.contains($0) }.map(\.name)
+    if !missing.isEmpty {
+      throw IngestError.fileRefused(
+        path: path, reason: "missing required column\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", "))")
+    }
+    for (rule, fields) in [("keep", Array(profile.keep.keys)), ("skip", Array(profile.skip.keys))] {
+      for f in fields.sorted(by: { $0.rawValue < $1.rawValue }) where allowed.contains(f) && !present.contains(f) {
+        throw IngestError.fileRefused(
+          path: path,
+          reason: "the profile's \(rule) rule on \(f.name) does not fit this file: it has no \(f.name) column")
+      }
+    }
+  }
+
+  /// The row of a record: each known column's value, trimmed.
+  func row(from record: borrowing CSVRecordView) -> RawRow {
+    var row = RawRow(kind: kind, line: record.line, raw: record.raw)
+    if let p = record.problem {
+      let name = p.column < names.count ? names[p.column] : "column \(p.column + 1)"
+      switch p.kind {
+      case .quoteInUnquotedField:
+        row.readProblem = RowProblem(
+          field: name, code: "MALFORMED_ROW", message: "\(name): malformed CSV, a quote inside an unquoted field")
+      case .textAfterClosingQuote:
+        row.readProblem = RowProblem(
+          field: name, code: "MALFORMED_ROW", message: "\(name): malformed CSV, text after a closing quote")
+      case .fieldTooLong:
+        row.readProblem = RowProblem(
+          field: name, code: "FIELD_TOO_LONG", message: "\(name): longer than \(FieldLimits.maxFieldBytes) bytes")
+      case .nulCharacter:
+        row.readProblem = RowProblem(field: name, code: "NUL_CHARACTER", message: "\(name): contains a NUL character")
+      }
+      if p.kind == .quoteInUnquotedField || p.kind == .textAfterClosingQuote { return row }
+    }
+    if record.count != columns.count {
+      if row.readProblem == nil {
+        row.readProblem = RowProblem(
+          field: nil, code: "FIELD_COUNT",
+          message: "row has \(record.count) field\(record.count == 1 ? "" : "s"), the header has \(columns.count)")
+      }
+      return row
+    }
+    for i in 0..<columns.count {
+      if let f = columns[i] { row[f] = record.trimmedField(i) }
+    }
+    return row
+  }
+
+  /// The profile's work on a row read from this file, in its order: null
+  /// values blanked, constants filled in, then the skip rules. Returns the
+  /// rule that skips the row, or nil (the row then gets its recodes and is
+  /// validated).
+  func prepare(_ row: inout RawRow, profile: Profile) -> String? {
+    guard row.readProblem == nil else { return nil }
+    profile.blankNulls(&row)
+    for (f, v) in constants { row[f] = v }
+    return profile.skipRule(row, fields: Set(kind.fields))
+  }
+}
