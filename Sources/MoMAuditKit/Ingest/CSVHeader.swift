@@ -28,24 +28,31 @@ struct CSVHeader {
         throw IngestError.fileRefused(path: path, reason: "the header names column \"\(n)\" twice")
       }
     }
-    let hasProcedure = seen.contains("procedure_id")
-    let hasEvent = seen.contains("event_id")
-    switch (hasProcedure, hasEvent) {
-    case (true, true):
+    var kinds: [RecordKind] = []
+    if seen.contains("procedure_id") { kinds.append(.procedure) }
+    if seen.contains("event_id") { kinds.append(.event) }
+    if seen.contains("result_id") || seen.contains("analyte") { kinds.append(.result) }
+    if seen.contains("exception_id") {
       throw IngestError.fileRefused(
-        path: path, reason: "the header has both procedure_id and event_id; a file holds procedures or events")
-    case (false, false):
-      let delimiterHint =
-        names.count == 1 && profile.delimiter == UInt8(ascii: ",")
-        ? " (one column: is the file delimited by something other than a comma? a profile's delimiter says so)" : ""
+        path: path, reason: "the header has exception_id: exceptions files are not read by this version of momaudit")
+    }
+    guard kinds.count == 1 else {
+      if kinds.isEmpty {
+        let delimiterHint =
+          names.count == 1 && profile.delimiter == UInt8(ascii: ",")
+          ? " (one column: is the file delimited by something other than a comma? a profile's delimiter says so)" : ""
+        throw IngestError.fileRefused(
+          path: path,
+          reason: "the header has none of procedure_id, event_id, result_id or analyte, so the file is neither "
+            + "procedures, events nor results" + delimiterHint)
+      }
       throw IngestError.fileRefused(
         path: path,
-        reason: "the header has neither procedure_id nor event_id, so the file is neither procedures nor events"
-          + delimiterHint)
-    default:
-      break
+        reason: "the header has columns of more than one kind (\(kinds.map(\.rawValue).joined(separator: ", "))); "
+          + "a file holds one kind of record")
     }
-    kind = hasProcedure ? .procedure : .event
+    let kind = kinds[0]
+    self.kind = kind
     let allowed = Set(kind.fields)
     let columns = names.map { Field.named($0).flatMap { allowed.contains($0) ? $0 : nil } }
     self.columns = columns
@@ -53,7 +60,13 @@ struct CSVHeader {
       .sorted { $0.key.rawValue < $1.key.rawValue }.map { ($0.key, $0.value) }
     self.constants = constants
     let present = Set(columns.compactMap { $0 }).union(constants.map(\.0))
-    let required = kind == .procedure ? Field.requiredProcedureFields : Field.requiredEventFields
+    var required: [Field]
+    switch kind {
+    case .procedure: required = Field.requiredProcedureFields
+    case .event: required = Field.requiredEventFields
+    // result_id, unless the file has sample_id (its rows are then sample_id/analyte).
+    case .result: required = (present.contains(.sampleId) ? [] : [.resultId]) + Field.requiredResultFields
+    }
     let missing = required.filter { !present.contains($0) }.map(\.name)
     if !missing.isEmpty {
       throw IngestError.fileRefused(

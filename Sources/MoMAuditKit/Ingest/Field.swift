@@ -101,10 +101,25 @@ package enum Field: Int, CaseIterable, Sendable {
   package static func xmlNamed(_ name: String) -> Field? { byXMLName[name] }
 }
 
-package enum RecordKind: String, Sendable {
-  case procedure, event
-  package var idField: Field { self == .procedure ? .procedureId : .eventId }
-  package var fields: [Field] { self == .procedure ? Field.procedureFields : Field.eventFields }
+package enum RecordKind: String, Sendable, CaseIterable {
+  case procedure, event, result
+  package var idField: Field {
+    switch self {
+    case .procedure: return .procedureId
+    case .event: return .eventId
+    case .result: return .resultId
+    }
+  }
+  package var fields: [Field] {
+    switch self {
+    case .procedure: return Field.procedureFields
+    case .event: return Field.eventFields
+    case .result: return Field.resultFields
+    }
+  }
+  /// The table that holds records of this kind (and its id column).
+  package var table: String { rawValue }
+  package var idColumn: String { idField.name }
 }
 
 /// One row as a reader hands it over: trimmed text per field (nil = column

@@ -114,6 +114,10 @@ enum IngestPipeline {
         pack(p, line: row.line, location: row.location) { $0.text(row.raw) }
       case .success(.event(let e, let warnings)):
         pack(e, warnings, line: row.line, location: row.location) { $0.text(row.raw) }
+      case .success(.result(let r)):
+        batch.append(r, hash: hashHere ? text.fingerprint(r) : nil, location: row.location, line: row.line) {
+          $0.text(row.raw)
+        }
       }
       try flush()
     }
@@ -144,6 +148,8 @@ enum IngestPipeline {
                 guard let e = FastRowValidator.event(byteRow, exportDate: nil) else { return false }
                 assert(Self.sameAsValidator(.event(e, warnings: []), h.row(from: record)))
                 pack(e, [], line: record.line, location: nil) { record.packRaw(into: $0) }
+              case .result:
+                return false  // RowValidator's path
               }
               return true
             }()
@@ -185,6 +191,8 @@ enum IngestPipeline {
             let location = String(decoding: x.location, as: UTF8.self)
             let raw = x.raw
             pack(e, [], line: x.line, location: location) { $0.text(raw) }
+          case .result:
+            return false  // XML has no results
           }
           fastRows += 1
           try flush()
@@ -215,6 +223,7 @@ enum IngestPipeline {
     switch (fast, RowValidator.validate(row)) {
     case (.procedure(let a), .success(.procedure(let b))): return a == b
     case (.event(let a, let wa), .success(.event(let b, let wb))): return a == b && wa == wb
+    case (.result(let a), .success(.result(let b))): return a == b
     default: return false
     }
   }

@@ -195,7 +195,7 @@ package struct Ingester {
             "reader_cpu": "\(fmt(read.readerCPU))", "reader_waited": "\(fmt(read.readerWaited))",
             "writer_cpu": "\(fmt(threadCPUTime() - writerCPU0))", "writer_waited": "\(fmt(read.writerWaited))",
           ])
-        let kind = format == .xml ? "mixed" : read.kind == .procedure ? "procedures" : "events"
+        let kind = format == .xml ? "mixed" : read.kind.map { $0.rawValue + "s" } ?? "events"
         let skipped = read.skips.values.reduce(0, +)
         try db.execute(
           sql: """
@@ -280,6 +280,7 @@ package struct Ingester {
             switch entry {
             case .procedure(let first, let line, _) where kind == .procedure: run.append((Int(first), line))
             case .event(let first, let line, _, _) where kind == .event: run.append((Int(first), line))
+            case .result(let first, let line, _) where kind == .result: run.append((Int(first), line))
             default: break
             }
           }
@@ -318,6 +319,7 @@ package struct Ingester {
     switch entry {
     case .procedure: return .procedure
     case .event: return .event
+    case .result: return .result
     case .reject: return nil
     }
   }
@@ -329,37 +331,32 @@ package struct Ingester {
   ) throws {
     counts.read += 1
     if killAfterRows != nil { FaultInjection.tick(.ingestRow) }
+    /// Writes a record of `kind`; true when it (or its replacement) was written.
+    func record(_ kind: RecordKind, first: Int, line: Int, raw: Int32) throws -> Bool {
+      try bulk.prepare(kind)
+      if try writer.write(kind, cells, bytes, first: first, line: line) {
+        counts.accepted += 1
+        return true
+      }
+      let values = IngestWriter.values(kind)
+      guard
+        try resolveConflict(
+          kind, batch, id: Int32(first), hash: Int32(first + values - 1), location: Int32(first + values), raw: raw,
+          line: line, writer: writer, counts: &counts)
+      else { return false }
+      return try writer.write(kind, cells, bytes, first: first, line: line, replacing: true)
+    }
     switch entry {
     case .reject(let row, let problem):
       try writer.writeReject(row, problem)
       counts.rejected += 1
     case .procedure(let first, let line, let raw):
-      let first = Int(first)
-      try bulk.prepare(.procedure)
-      if try writer.writeProcedure(cells, bytes, first: first, line: line) {
-        counts.accepted += 1
-      } else if try resolveConflict(
-        .procedure, batch, id: Int32(first), hash: Int32(first + IngestWriter.values(.procedure) - 1),
-        location: Int32(first + IngestWriter.values(.procedure)), raw: raw,
-        line: line, writer: writer, counts: &counts)
-      {
-        _ = try writer.writeProcedure(cells, bytes, first: first, line: line, replacing: true)
-      }
+      _ = try record(.procedure, first: Int(first), line: line, raw: raw)
+    case .result(let first, let line, let raw):
+      _ = try record(.result, first: Int(first), line: line, raw: raw)
     case .event(let first, let line, let raw, let warnings):
-      let first = Int(first)
-      try bulk.prepare(.event)
-      var written = try writer.writeEvent(cells, bytes, first: first, line: line)
-      if written {
-        counts.accepted += 1
-      } else if try resolveConflict(
-        .event, batch, id: Int32(first), hash: Int32(first + IngestWriter.values(.event) - 1),
-        location: Int32(first + IngestWriter.values(.event)), raw: raw,
-        line: line, writer: writer, counts: &counts)
-      {
-        written = try writer.writeEvent(cells, bytes, first: first, line: line, replacing: true)
-      }
-      if written, warnings >= 0 {
-        try writeWarnings(batch, first: first, line: line, warnings: warnings, writer: writer)
+      if try record(.event, first: Int(first), line: line, raw: raw), warnings >= 0 {
+        try writeWarnings(batch, first: Int(first), line: line, warnings: warnings, writer: writer)
       }
     }
     if counts.read % 50_000 == 0 { progress?.update(file: writer.path, rows: counts.read) }

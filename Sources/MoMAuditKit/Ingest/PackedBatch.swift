@@ -22,12 +22,14 @@ final class PackedBatch: @unchecked Sendable {
     /// A valid record: its cells start at `first`.
     case procedure(first: Int32, line: Int, raw: Int32)
     case event(first: Int32, line: Int, raw: Int32, warnings: Int32)
+    case result(first: Int32, line: Int, raw: Int32)
     /// A rejected row (rare): kept as it was read.
     case reject(RawRow, RowProblem)
   }
 
   static let procedureCells = 22
-  static let eventCells = 17
+  static let eventCells = 19
+  static let resultCells = 13
 
   // Unchecked: a batch is filled by one thread, then read by the other;
   // dynamic exclusivity checks on every append were a tenth of the reader.
@@ -41,6 +43,7 @@ final class PackedBatch: @unchecked Sendable {
   enum Unhashed {
     case procedure(ProcedureRecord)
     case event(EventRecord)
+    case result(ResultRecord)
   }
 
   /// Records packed without their fingerprint, and the cell it goes in
@@ -177,6 +180,28 @@ final class PackedBatch: @unchecked Sendable {
     entries.append(.event(first: first, line: line, raw: rawCell, warnings: warningIndex))
   }
 
+  /// Packs a valid result: the `result` columns `result_id` … `content_hash`
+  /// (12), then `source_location`.
+  func append(_ r: ResultRecord, hash: String?, location: String?, line: Int, raw: (PackedBatch) -> Void) {
+    let first = Int32(cells.count)
+    text(r.resultId)
+    text(r.nhsNumber)
+    text(r.sampleId)
+    date(r.sampleDate)
+    text(r.analyte.rawValue)
+    double(r.value)
+    text(r.comparator?.rawValue)
+    text(r.unit.rawValue)
+    double(r.valueMicrograms)
+    text(r.specimen.rawValue)
+    text(r.note)
+    if let hash { text(hash) } else { unhashed(.result(r)) }
+    text(location)
+    let rawCell = Int32(cells.count)
+    raw(self)
+    entries.append(.result(first: first, line: line, raw: rawCell))
+  }
+
   /// The hash cell of a record packed without its fingerprint: null until
   /// `fillFingerprints`.
   private func unhashed(_ record: Unhashed) {
@@ -195,6 +220,7 @@ final class PackedBatch: @unchecked Sendable {
       switch record {
       case .procedure(let p): hash = text.fingerprint(p)
       case .event(let e): hash = text.fingerprint(e)
+      case .result(let r): hash = text.fingerprint(r)
       }
       hash.withUTF8 {
         cells[Int(cell)] = Cell(tag: .text, length: Int32($0.count), value: Int64(bytes.count))

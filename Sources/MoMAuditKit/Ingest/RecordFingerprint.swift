@@ -67,6 +67,39 @@ package final class RecordText {
     return IngestWriter.fingerprint(bytes: UnsafeRawBufferPointer(buffer))
   }
 
+  /// The fingerprint of a result.
+  package func fingerprint(_ r: ResultRecord) -> String {
+    describe(r)
+    assert(String(decoding: buffer, as: UTF8.self) == String(describing: r), "RecordText differs from String(describing:)")
+    return IngestWriter.fingerprint(bytes: UnsafeRawBufferPointer(buffer))
+  }
+
+  /// `String(describing: r)`, as bytes.
+  package func describe(_ r: ResultRecord) {
+    count = 0
+    ascii("ResultRecord(resultId: ")
+    string(r.resultId)
+    ascii(", nhsNumber: ")
+    string(r.nhsNumber)
+    ascii(", sampleId: ")
+    optional(r.sampleId, Self.string)
+    ascii(", sampleDate: ")
+    date(r.sampleDate)
+    ascii(", analyte: ")
+    append(Self.metal[r.analyte])
+    ascii(", value: ")
+    append(r.value.debugDescription)
+    ascii(", comparator: ")
+    optional(r.comparator) { this, v in this.append(Self.comparator[v]) }
+    ascii(", unit: ")
+    append(Self.ionUnit[r.unit])
+    ascii(", specimen: ")
+    append(Self.sampleType[r.specimen])
+    ascii(", note: ")
+    optional(r.note, Self.string)
+    ascii(")")
+  }
+
   /// `String(describing: p)`, as bytes.
   package func describe(_ p: ProcedureRecord) {
     count = 0
@@ -238,4 +271,5 @@ package final class RecordText {
   private static let sampleType = names(SampleType.self)
   private static let imagingFinding = names(ImagingFinding.self)
   private static let comparator = names(LabComparator.self)
+  private static let metal = names(Metal.self)
 }

@@ -5,6 +5,7 @@ package enum RowValidator {
   package enum Outcome: Sendable {
     case procedure(ProcedureRecord)
     case event(EventRecord, warnings: [RecordWarning])
+    case result(ResultRecord)
   }
 
   package static func validate(_ row: RawRow) -> Result<Outcome, RowProblem> {
@@ -15,6 +16,7 @@ package enum RowValidator {
       case .event:
         let (e, w) = try event(row)
         return .success(.event(e, warnings: w))
+      case .result: return .success(.result(try result(row)))
       }
     } catch let p as RowProblem {
       return .failure(p)
@@ -127,6 +129,60 @@ package enum RowValidator {
           detail: "event dated \(date.iso), after the export date \(export.iso)"))
     }
     return (e, warnings)
+  }
+
+  // MARK: results
+
+  /// Analyte names (folded): cobalt or chromium, and their synonyms.
+  static let analytes: [String: Metal] = [
+    "cobalt": .cobalt, "co": .cobalt, "blood cobalt": .cobalt, "cobalt blood": .cobalt,
+    "chromium": .chromium, "cr": .chromium, "blood chromium": .chromium, "chromium blood": .chromium,
+  ]
+
+  /// Specimens: the sample types, and the usual names of whole blood.
+  static func specimen(_ text: String) -> SampleType? {
+    if let s = SampleType(code: text) { return s }
+    switch foldCase(text) {
+    case "blood", "whole blood", "edta blood", "edta whole blood", "whole blood edta": return .wholeBlood
+    default: return nil
+    }
+  }
+
+  static func result(_ row: RawRow) throws -> ResultRecord {
+    let r = Reader(row: row)
+    // In a file without a result_id column, the id is sample_id/analyte.
+    let implicitId = row[.resultId] == nil
+    try r.requirePresent(implicitId ? [.sampleId] : [.resultId])
+    try r.requirePresent(Field.requiredResultFields)
+    let nhs = try r.nhsNumber()
+    let date = try r.requiredDate(.sampleDate)
+    guard let analyte = analytes[foldCase(try r.required(.analyte))] else {
+      throw RowProblem(
+        field: Field.analyte.name, code: "UNKNOWN_CODE",
+        message: "analyte: unknown analyte \(r.quoted(.analyte)) (cobalt or chromium)")
+    }
+    guard let value = try r.optionalLabValue(.value) else {
+      throw RowProblem(field: Field.value.name, code: "MISSING_FIELD", message: "value: required value is blank")
+    }
+    if value.number < 0 {
+      throw RowProblem(field: Field.value.name, code: "NEGATIVE_VALUE", message: "value: \(r.quoted(.value)) is negative")
+    }
+    guard let unit = IonUnit(code: try r.required(.unit)) else {
+      throw RowProblem(field: Field.unit.name, code: "UNKNOWN_CODE", message: "unit: unknown code \(r.quoted(.unit))")
+    }
+    var specimen = SampleType.wholeBlood
+    if let s = r.value(.specimen) {
+      guard let v = Self.specimen(s) else {
+        throw RowProblem(
+          field: Field.specimen.name, code: "UNKNOWN_CODE", message: "specimen: unknown code \(r.quoted(.specimen))")
+      }
+      specimen = v
+    }
+    let sampleId = r.text(.sampleId)
+    let id = implicitId ? (sampleId ?? "") + "/" + analyte.rawValue : try r.required(.resultId)
+    return ResultRecord(
+      resultId: id, nhsNumber: nhs, sampleId: sampleId, sampleDate: date, analyte: analyte, value: value.number,
+      comparator: value.comparator, unit: unit, specimen: specimen, note: r.text(.note))
   }
 
   /// Field access with the reject messages in one place.

@@ -26,6 +26,27 @@ package struct ProcedureRecord: Equatable, Sendable {
   }
 }
 
+/// A validated result row (registry-export.md, "Results"): one analyte of
+/// one laboratory sample. Results are assembled into ion tests at check time.
+package struct ResultRecord: Equatable, Sendable {
+  /// The row's `result_id`, or `sample_id/analyte` in a file without that column.
+  package var resultId: String
+  package var nhsNumber: String
+  package var sampleId: String?
+  package var sampleDate: LocalDate
+  package var analyte: Metal
+  /// As given, in `unit`, with its comparator when censored.
+  package var value: Double
+  package var comparator: LabComparator?
+  package var unit: IonUnit
+  package var specimen: SampleType
+  package var note: String?
+
+  package var valueMicrograms: Double { analyte.toMicrogramsPerLitre(value, unit: unit) }
+  /// The value in µg/L with its comparator.
+  package var labMicrograms: LabValue { LabValue(comparator, valueMicrograms) }
+}
+
 /// A validated event row. Fields that do not belong to the event's type were
 /// checked for their kind and then dropped, so they are nil here.
 package struct EventRecord: Equatable, Sendable {

@@ -157,7 +157,7 @@ package enum DataPackage {
           string("file", "input file", required: true),
           integer("line", "line of the row in the file (CSV) or of its element (XML)", minimum: 1),
           string("location", "where in the file, when not a line"),
-          string("record_kind", "procedure or event"),
+          string("record_kind", "procedure, event or result"),
           string("record_id", "the row's id, when it had one"),
           string("field", "the field at fault"),
           string("reason_code", "reason code", required: true),
@@ -170,7 +170,7 @@ package enum DataPackage {
         schema: Schema(fields: [
           string("code", "warning code", required: true),
           string("nhs_number", "NHS number, when the warning concerns a patient"),
-          string("record_kind", "procedure or event"),
+          string("record_kind", "procedure, event or result"),
           string("record_id", "the record"),
           string("file", "input file of the record"),
           integer("line", "line of the record in its file", minimum: 1),

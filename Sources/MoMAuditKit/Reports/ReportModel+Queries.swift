@@ -147,12 +147,15 @@ extension ReportModel.WarningRow {
               FROM warning w LEFT JOIN source_file s ON s.id = w.source_file_id WHERE w.check_run_id IS NULL
             UNION ALL
             SELECT w.code, w.nhs_number, w.record_kind, w.record_id,
-              COALESCE(sp.path, se.path), COALESCE(p.source_line, e.source_line), w.detail, 1, w.id
+              COALESCE(sp.path, se.path, sr.path), COALESCE(p.source_line, e.source_line, r.source_line), w.detail, 1,
+              w.id
               FROM warning w
               LEFT JOIN procedure p ON w.record_kind = 'procedure' AND p.procedure_id = w.record_id
               LEFT JOIN source_file sp ON sp.id = p.source_file_id
               LEFT JOIN event e ON w.record_kind = 'event' AND e.event_id = w.record_id
               LEFT JOIN source_file se ON se.id = e.source_file_id
+              LEFT JOIN result r ON w.record_kind = 'result' AND r.result_id = w.record_id
+              LEFT JOIN source_file sr ON sr.id = r.source_file_id
               WHERE w.check_run_id = ?))
         WHERE example <= ?
         ORDER BY part, code, nhs_number, record_id, id

@@ -69,9 +69,11 @@ package struct CheckRunner {
       // writing connection: the merge then runs here.
       let process = { (group: PatientGroup) throws in
         if killAfterPatients != nil { FaultInjection.tick(.checkPatient) }
+        let (tests, assembly) = IonTestAssembly.assemble(group.results, nhsNumber: group.nhsNumber, asOf: asOf)
         let context = PatientContext(
-          nhsNumber: group.nhsNumber, procedures: group.procedures, events: group.events, asOf: asOf, pack: pack)
-        let result = PatientResult(context: context)
+          nhsNumber: group.nhsNumber, procedures: group.procedures, events: group.events + tests, asOf: asOf, pack: pack,
+          assembledTests: Set(tests.map(\.eventId)))
+        let result = PatientResult(context: context, assemblyWarnings: assembly)
         try out.write(result)
         summary.warnings += result.warnings.count
         if !context.implants.isEmpty {
@@ -161,9 +163,9 @@ package struct PatientResult: Sendable {
   package let flags: [ClinicalFlag]
   package let warnings: [CheckWarning]
 
-  package init(context: PatientContext) {
+  package init(context: PatientContext, assemblyWarnings: [CheckWarning] = []) {
     self.context = context
-    warnings = DataQuality.warnings(context)
+    warnings = assemblyWarnings + DataQuality.warnings(context)
     if context.status == .inSurveillance && !context.implants.isEmpty {
       findings = allRules.flatMap { $0.evaluate(context) }
       flags = ClinicalFlags.evaluate(context)
@@ -180,10 +182,12 @@ struct PatientGroup: Sendable {
   var nhsNumber: String
   var procedures: [ProcedureRecord]
   var events: [EventRecord]
+  /// Laboratory results, assembled into ion tests by IonTestAssembly.
+  var results: [ResultRecord] = []
 
   /// Every patient with a record dated on or before `asOf`, in NHS-number
-  /// order: two cursors (procedures, events) merged, never a query per
-  /// patient. Read through the C API on GRDB's statements.
+  /// order: three cursors (procedures, events, results) merged, never a
+  /// query per patient. Read through the C API on GRDB's statements.
   static func forEach(_ db: Database, asOf: LocalDate, _ body: (PatientGroup) throws -> Void) throws {
     // NOT INDEXED: a scan in table order and one sort, rather than the
     // nhs_number index's order with a random page read per row; at national
@@ -193,13 +197,18 @@ struct PatientGroup: Sendable {
       sql: "SELECT \(ProcedureRecord.checkColumns) FROM procedure NOT INDEXED WHERE procedure_date <= ? ORDER BY nhs_number")
     let events = try db.makeStatement(
       sql: "SELECT \(EventRecord.columns) FROM event NOT INDEXED WHERE event_date <= ? ORDER BY nhs_number")
+    let results = try db.makeStatement(
+      sql: "SELECT \(ResultRecord.columns) FROM result NOT INDEXED WHERE sample_date <= ? ORDER BY nhs_number")
     try procs.setArguments([asOf.iso])
     try events.setArguments([asOf.iso])
+    try results.setArguments([asOf.iso])
     let ps = procs.sqliteStatement
     let es = events.sqliteStatement
+    let rs = results.sqliteStatement
     defer {
       sqlite3_reset(ps)
       sqlite3_reset(es)
+      sqlite3_reset(rs)
     }
     func next(_ s: SQLiteStatement, _ statement: Statement) throws -> Bool {
       let rc = sqlite3_step(s)
@@ -211,13 +220,10 @@ struct PatientGroup: Sendable {
     }
     var nextProc = try next(ps, procs) ? ProcedureRecord(statement: ps) : nil
     var nextEvent = try next(es, events) ? EventRecord(statement: es) : nil
-    while nextProc != nil || nextEvent != nil {
-      let nhs: String
-      if let p = nextProc, let e = nextEvent {
-        nhs = codePointLess(e.nhsNumber, p.nhsNumber) ? e.nhsNumber : p.nhsNumber
-      } else {
-        nhs = nextProc?.nhsNumber ?? nextEvent!.nhsNumber
-      }
+    var nextResult = try next(rs, results) ? ResultRecord(statement: rs) : nil
+    while nextProc != nil || nextEvent != nil || nextResult != nil {
+      let nhs = [nextProc?.nhsNumber, nextEvent?.nhsNumber, nextResult?.nhsNumber].compactMap { $0 }
+        .min(by: codePointLess)!
       var group = PatientGroup(nhsNumber: nhs, procedures: [], events: [])
       while let p = nextProc, p.nhsNumber == nhs {
         group.procedures.append(p)
@@ -226,6 +232,10 @@ struct PatientGroup: Sendable {
       while let e = nextEvent, e.nhsNumber == nhs {
         group.events.append(e)
         nextEvent = try next(es, events) ? EventRecord(statement: es) : nil
+      }
+      while let r = nextResult, r.nhsNumber == nhs {
+        group.results.append(r)
+        nextResult = try next(rs, results) ? ResultRecord(statement: rs) : nil
       }
       try body(group)
     }

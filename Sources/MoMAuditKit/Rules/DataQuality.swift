@@ -14,16 +14,18 @@ package enum DataQuality {
     let nhs = c.nhsNumber
     let first = c.procedures.first?.procedureDate
     for e in c.events {
+      // An ion test assembled from results is named by its smallest result id.
+      let kind: RecordKind = c.assembledTests.contains(e.eventId) && e.eventType == .bloodMetalIons ? .result : .event
       if first == nil {
-        out.append(CheckWarning(code: "ORPHAN_EVENT", nhsNumber: nhs, recordKind: .event, recordId: e.eventId,
+        out.append(CheckWarning(code: "ORPHAN_EVENT", nhsNumber: nhs, recordKind: kind, recordId: e.eventId,
           detail: "\(e.eventType.rawValue) event for a patient with no procedure"))
       } else if let first, e.eventDate < first {
-        out.append(CheckWarning(code: "EVENT_BEFORE_PROCEDURE", nhsNumber: nhs, recordKind: .event, recordId: e.eventId,
+        out.append(CheckWarning(code: "EVENT_BEFORE_PROCEDURE", nhsNumber: nhs, recordKind: kind, recordId: e.eventId,
           detail: "\(e.eventType.rawValue) on \(e.eventDate.iso), before the patient's first procedure on \(first.iso)"))
       }
       guard e.eventType == .bloodMetalIons else { continue }
       if let s = e.sampleType, s != .wholeBlood {
-        out.append(CheckWarning(code: "SAMPLE_NOT_WHOLE_BLOOD", nhsNumber: nhs, recordKind: .event, recordId: e.eventId,
+        out.append(CheckWarning(code: "SAMPLE_NOT_WHOLE_BLOOD", nhsNumber: nhs, recordKind: kind, recordId: e.eventId,
           detail: "ion result on \(e.eventDate.iso) is a \(s.rawValue) sample; only whole blood satisfies a rule"))
       }
       if e.sampleType == .wholeBlood {
@@ -33,7 +35,7 @@ package enum DataQuality {
           .compactMap { metal, v in v.flatMap { $0.position(against: t) == .uncertain ? (metal, $0) : nil } }
         if !uncertain.isEmpty {
           let what = uncertain.map { "\($0.0.rawValue) \(formatMicrograms($0.1)) µg/L" }.joined(separator: " and ")
-          out.append(CheckWarning(code: "CENSORED_RESULT_UNCERTAIN", nhsNumber: nhs, recordKind: .event, recordId: e.eventId,
+          out.append(CheckWarning(code: "CENSORED_RESULT_UNCERTAIN", nhsNumber: nhs, recordKind: kind, recordId: e.eventId,
             detail: "\(what) on \(e.eventDate.iso) may or may not be above \(formatNumber(t)) µg/L; counted as not raised"))
         }
       }
@@ -46,7 +48,7 @@ package enum DataQuality {
         ]
         for (metal, value, low, high) in bands {
           guard let v = value, v >= c.pack[low], v <= c.pack[high] else { continue }
-          out.append(CheckWarning(code: "THRESHOLD_ROUNDING_BAND", nhsNumber: nhs, recordKind: .event, recordId: e.eventId,
+          out.append(CheckWarning(code: "THRESHOLD_ROUNDING_BAND", nhsNumber: nhs, recordKind: kind, recordId: e.eventId,
             detail: "\(metal.rawValue) \(formatNumber(v)) nmol/L on \(e.eventDate.iso) is within the laboratory rounding band \(formatNumber(c.pack[low]))–\(formatNumber(c.pack[high])) nmol/L"))
         }
       }

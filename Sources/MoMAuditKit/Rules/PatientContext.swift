@@ -49,11 +49,17 @@ package struct PatientContext: Sendable {
   package let imaging: [EventRecord]
   package let status: PatientStatus
   package let statusDate: LocalDate?
+  /// Ids of the ion tests assembled from results (their warnings name results).
+  package let assembledTests: Set<String>
 
   package var activeImplants: [Implant] { implants.filter(\.active) }
 
-  package init(nhsNumber: String, procedures: [ProcedureRecord], events: [EventRecord], asOf: LocalDate, pack: RulePack) {
+  package init(
+    nhsNumber: String, procedures: [ProcedureRecord], events: [EventRecord], asOf: LocalDate, pack: RulePack,
+    assembledTests: Set<String> = []
+  ) {
     self.asOf = asOf
+    self.assembledTests = assembledTests
     self.pack = pack
     self.nhsNumber = nhsNumber
     let procs = procedures.filter { $0.procedureDate <= asOf }.sorted(by: PatientContext.procedureOrder)

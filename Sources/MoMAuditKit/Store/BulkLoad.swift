@@ -20,8 +20,7 @@ final class BulkLoad {
 
   let db: Database
   let estimatedRows: Int
-  @exclusivity(unchecked) private var decidedProcedure = false
-  @exclusivity(unchecked) private var decidedEvent = false
+  @exclusivity(unchecked) private var decided: Set<RecordKind> = []
   private var recreate: [String] = []
 
   init(db: Database, estimatedRows: Int) {
@@ -31,13 +30,13 @@ final class BulkLoad {
 
   /// Decides, before the first row of a kind, whether its table loads in bulk.
   @inline(__always) func prepare(_ kind: RecordKind) throws {
-    if kind == .procedure ? decidedProcedure : decidedEvent { return }
+    if decided.contains(kind) { return }
     try decide(kind)
   }
 
   private func decide(_ kind: RecordKind) throws {
-    if kind == .procedure { decidedProcedure = true } else { decidedEvent = true }
-    let table = kind == .procedure ? "procedure" : "event"
+    decided.insert(kind)
+    let table = kind.table
     // max(rowid) reads one page: a cheap upper bound of the row count.
     let existing = try Int.fetchOne(db, sql: "SELECT max(rowid) FROM \(table)") ?? 0
     guard estimatedRows * 4 >= existing else { return }

@@ -25,17 +25,14 @@ package final class IngestWriter {
   let fileId: Int64
   /// The file being loaded (for progress).
   let path: String
-  private let findProcedure: Statement
-  private let findEvent: Statement
-  private let insertProcedure: Statement
-  private let replaceProcedure: Statement
-  private let insertEvent: Statement
-  /// `rowsPerInsert` rows in one INSERT (issue 5): SQLite's cost of a
-  /// statement (step, reset, its program's start) once per 16 rows.
-  private let insertProcedures: Statement
-  private let insertEvents: Statement
+  /// Per kind: the lookup of a loaded id, the INSERT of one record, of
+  /// `rowsPerInsert` records in one statement (issue 5: SQLite's cost of a
+  /// statement once per 16 rows), and the INSERT OR REPLACE of a replacement.
+  private let find: [RecordKind: Statement]
+  private let insertOne: [RecordKind: Statement]
+  private let insertMany: [RecordKind: Statement]
+  private let replace: [RecordKind: Statement]
   static let rowsPerInsert = 16
-  private let replaceEvent: Statement
   private let insertReject: Statement
   private let insertWarning: Statement
   private let deleteWarnings: Statement
@@ -51,30 +48,40 @@ package final class IngestWriter {
     self.db = db
     self.fileId = fileId
     self.path = path
-    findProcedure = try db.makeStatement(
-      sql: "SELECT source_file_id, content_hash, source_line FROM procedure WHERE procedure_id = ?")
-    findEvent = try db.makeStatement(
-      sql: "SELECT source_file_id, content_hash, source_line FROM event WHERE event_id = ?")
-    let procedureColumns = """
-      procedure (procedure_id, nhs_number, local_patient_id, sex, date_of_birth,
-        procedure_date, side, procedure_type, bearing, head_diameter_mm, femoral_component,
-        acetabular_component, stem_component, manufacturer, opcs_code, trust_code, site_code,
-        consultant_code, is_mom, is_asr, content_hash, source_file_id, source_line, source_location)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-      """
-    insertProcedure = try db.makeStatement(sql: "INSERT INTO " + procedureColumns)
-    insertProcedures = try db.makeStatement(sql: "INSERT INTO " + Self.manyRows(procedureColumns))
-    replaceProcedure = try db.makeStatement(sql: "INSERT OR REPLACE INTO " + procedureColumns)
-    let eventColumns = """
-      event (event_id, nhs_number, event_date, event_type, side, symptomatic,
-        oxford_hip_score, cobalt, chromium, ion_unit, cobalt_ug_l, chromium_ug_l, sample_type,
-        imaging_finding, note, cobalt_comparator, chromium_comparator, content_hash, source_file_id, source_line,
-        source_location)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-      """
-    insertEvent = try db.makeStatement(sql: "INSERT INTO " + eventColumns)
-    insertEvents = try db.makeStatement(sql: "INSERT INTO " + Self.manyRows(eventColumns))
-    replaceEvent = try db.makeStatement(sql: "INSERT OR REPLACE INTO " + eventColumns)
+    let columns: [RecordKind: String] = [
+      .procedure: """
+        procedure (procedure_id, nhs_number, local_patient_id, sex, date_of_birth,
+          procedure_date, side, procedure_type, bearing, head_diameter_mm, femoral_component,
+          acetabular_component, stem_component, manufacturer, opcs_code, trust_code, site_code,
+          consultant_code, is_mom, is_asr, content_hash, source_file_id, source_line, source_location)
+        """,
+      .event: """
+        event (event_id, nhs_number, event_date, event_type, side, symptomatic,
+          oxford_hip_score, cobalt, chromium, ion_unit, cobalt_ug_l, chromium_ug_l, sample_type,
+          imaging_finding, note, cobalt_comparator, chromium_comparator, content_hash, source_file_id, source_line,
+          source_location)
+        """,
+      .result: """
+        result (result_id, nhs_number, sample_id, sample_date, analyte, value, comparator, unit, value_ug_l,
+          specimen, note, content_hash, source_file_id, source_line, source_location)
+        """,
+    ]
+    var find: [RecordKind: Statement] = [:]
+    var insertOne: [RecordKind: Statement] = [:]
+    var insertMany: [RecordKind: Statement] = [:]
+    var replace: [RecordKind: Statement] = [:]
+    for kind in RecordKind.allCases {
+      find[kind] = try db.makeStatement(
+        sql: "SELECT source_file_id, content_hash, source_line FROM \(kind.table) WHERE \(kind.idColumn) = ?")
+      let oneRow = columns[kind]! + " VALUES (" + Array(repeating: "?", count: Self.values(kind) + 3).joined(separator: ",") + ")"
+      insertOne[kind] = try db.makeStatement(sql: "INSERT INTO " + oneRow)
+      insertMany[kind] = try db.makeStatement(sql: "INSERT INTO " + Self.manyRows(oneRow))
+      replace[kind] = try db.makeStatement(sql: "INSERT OR REPLACE INTO " + oneRow)
+    }
+    self.find = find
+    self.insertOne = insertOne
+    self.insertMany = insertMany
+    self.replace = replace
     insertReject = try db.makeStatement(
       sql: """
         INSERT INTO reject (source_file_id, line, location, record_kind, record_id, field, reason_code, reason, raw)
@@ -95,8 +102,7 @@ package final class IngestWriter {
   }
 
   func existing(_ kind: RecordKind, id: String) throws -> Existing? {
-    let stmt = kind == .procedure ? findProcedure : findEvent
-    guard let row = try Row.fetchOne(stmt, arguments: [id]) else { return nil }
+    guard let row = try Row.fetchOne(find[kind]!, arguments: [id]) else { return nil }
     return Existing(fileId: row[0], hash: row[1], line: row[2])
   }
 
@@ -110,8 +116,14 @@ package final class IngestWriter {
   }
 
   /// Cells of a packed record bound before the file, the line and its
-  /// location: the `procedure` columns up to `content_hash`, or the `event` ones.
-  static func values(_ kind: RecordKind) -> Int { kind == .procedure ? 21 : 18 }
+  /// location: the table's columns up to `content_hash` (PackedBatch).
+  static func values(_ kind: RecordKind) -> Int {
+    switch kind {
+    case .procedure: return 21
+    case .event: return 18
+    case .result: return 12
+    }
+  }
 
   /// Binds one packed record from parameter `base + 1` on: its values, the
   /// file, the line, then its location (the cell after its values).
@@ -134,7 +146,7 @@ package final class IngestWriter {
     _ rows: UnsafeBufferPointer<(first: Int, line: Int)>
   ) throws -> Bool {
     precondition(rows.count == Self.rowsPerInsert)
-    let statement = kind == .procedure ? insertProcedures : insertEvents
+    let statement = insertMany[kind]!
     let values = Self.values(kind)
     for (r, row) in rows.enumerated() {
       bindRecord(
@@ -144,23 +156,14 @@ package final class IngestWriter {
     return try step(statement)
   }
 
-  /// Inserts a packed procedure (PackedBatch). Returns false, writing
-  /// nothing, when its id is already loaded and `replacing` is false.
-  func writeProcedure(
-    _ cells: UnsafeBufferPointer<Cell>, _ bytes: UnsafePointer<UInt8>, first: Int, line: Int, replacing: Bool = false
+  /// Inserts a packed record of `kind` (PackedBatch). Returns false,
+  /// writing nothing, when its id is already loaded and `replacing` is false.
+  func write(
+    _ kind: RecordKind, _ cells: UnsafeBufferPointer<Cell>, _ bytes: UnsafePointer<UInt8>, first: Int, line: Int,
+    replacing: Bool = false
   ) throws -> Bool {
-    let statement = replacing ? replaceProcedure : insertProcedure
-    bindRecord(statement.sqliteStatement, base: 0, cells, bytes, first: first, values: Self.values(.procedure), line: line)
-    return try step(statement)
-  }
-
-  /// Inserts a packed event. Returns false, writing nothing, when its id is
-  /// already loaded and `replacing` is false.
-  func writeEvent(
-    _ cells: UnsafeBufferPointer<Cell>, _ bytes: UnsafePointer<UInt8>, first: Int, line: Int, replacing: Bool = false
-  ) throws -> Bool {
-    let statement = replacing ? replaceEvent : insertEvent
-    bindRecord(statement.sqliteStatement, base: 0, cells, bytes, first: first, values: Self.values(.event), line: line)
+    let statement = replacing ? replace[kind]! : insertOne[kind]!
+    bindRecord(statement.sqliteStatement, base: 0, cells, bytes, first: first, values: Self.values(kind), line: line)
     return try step(statement)
   }
 

@@ -90,6 +90,23 @@ extension EventRecord {
   }
 }
 
+extension ResultRecord {
+  static let columns = """
+    result_id, nhs_number, sample_id, sample_date, analyte, value, comparator, unit, specimen
+    """
+
+  /// The note is not read back: no rule uses free text.
+  init(statement s: SQLiteStatement) {
+    self.init(
+      resultId: columnText(s, 0) ?? "", nhsNumber: columnText(s, 1) ?? "", sampleId: columnText(s, 2),
+      sampleDate: columnDate(s, 3) ?? LocalDate(dayNumber: 0),
+      analyte: columnText(s, 4).flatMap { Metal(rawValue: $0) } ?? .cobalt, value: columnDouble(s, 5) ?? 0,
+      comparator: columnText(s, 6).flatMap { LabComparator(rawValue: $0) },
+      unit: columnText(s, 7).flatMap { IonUnit(rawValue: $0) } ?? .microgramsPerLitre,
+      specimen: columnText(s, 8).flatMap { SampleType(rawValue: $0) } ?? .wholeBlood, note: nil)
+  }
+}
+
 @inline(__always) func columnText(_ s: SQLiteStatement, _ i: Int32) -> String? {
   guard let p = sqlite3_column_text(s, i) else { return nil }
   return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(s, i))), as: UTF8.self)

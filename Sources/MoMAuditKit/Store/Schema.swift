@@ -265,6 +265,30 @@ package enum Schema {
           ) STRICT, WITHOUT ROWID;
           """)
     }
+    // Laboratory results, one analyte per row (revision 3): assembled into
+    // ion tests at check time. Ids, fingerprints and re-ingest as events.
+    m.registerMigration("v6: results") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE result (
+            result_id TEXT PRIMARY KEY,
+            nhs_number TEXT NOT NULL,
+            sample_id TEXT,
+            sample_date TEXT NOT NULL,
+            analyte TEXT NOT NULL,            -- cobalt | chromium
+            value REAL NOT NULL,              -- as given, in unit
+            comparator TEXT,                  -- < <= > >= of a censored value; NULL for a plain number
+            unit TEXT NOT NULL,
+            value_ug_l REAL NOT NULL,         -- converted to µg/L
+            specimen TEXT NOT NULL,           -- whole_blood | serum | plasma
+            note TEXT,
+            content_hash TEXT NOT NULL,
+            source_file_id INTEGER NOT NULL REFERENCES source_file(id),
+            source_line INTEGER,
+            source_location TEXT
+          ) STRICT;
+          """)
+    }
     return m
   }
 }

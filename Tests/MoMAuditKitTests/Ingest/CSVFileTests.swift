@@ -191,23 +191,30 @@ struct CSVFileTests {
   @Test(
     "a header with both or neither id column, or without a required column, refuses the file",
     arguments: [
-      (IX.procHeader + ",event_id", "the header has both procedure_id and event_id; a file holds procedures or events"),
+      (IX.procHeader + ",event_id", "the header has columns of more than one kind (procedure, event); a file holds one kind of record"),
       (
         IX.evHeader + ",Procedure_ID",
-        "the header has both procedure_id and event_id; a file holds procedures or events"
+        "the header has columns of more than one kind (procedure, event); a file holds one kind of record"
       ),
       (
         "nhs_number,procedure_date,side,procedure_type,bearing",
-        "the header has neither procedure_id nor event_id, so the file is neither procedures nor events"
+        "the header has none of procedure_id, event_id, result_id or analyte, so the file is neither procedures, events nor results"
       ),
       (
         "procedure id,nhs_number,procedure_date,side,procedure_type,bearing",
-        "the header has neither procedure_id nor event_id, so the file is neither procedures nor events"
+        "the header has none of procedure_id, event_id, result_id or analyte, so the file is neither procedures, events nor results"
       ),
       ("procedure_id,nhs_number,procedure_date,side,procedure_type", "missing required column bearing"),
       ("procedure_id,nhs_number,procedure_date,procedure_type", "missing required columns side, bearing"),
       ("procedure_id,side,procedure_type,bearing,procedure_date", "missing required column nhs_number"),
       ("event_id,nhs_number,event_date,side,note", "missing required column event_type"),
+      (
+        IX.evHeader + ",analyte",
+        "the header has columns of more than one kind (event, result); a file holds one kind of record"
+      ),
+      ("result_id,nhs_number,sample_date,analyte,value", "missing required column unit"),
+      ("nhs_number,sample_date,analyte,value,unit", "missing required column result_id"),
+      ("exception_id,nhs_number,procedure_id", "the header has exception_id: exceptions files are not read by this version of momaudit"),
       ("event_id,event_type", "missing required columns nhs_number, event_date"),
     ])
   func headerRefused(_ header: String, _ reason: String) throws {
@@ -482,5 +489,51 @@ struct CSVFileTests {
     #expect(e2["cobalt_ug_l"] as Double == 7)
     let e6 = try #require(try IX.row(db, "SELECT * FROM event WHERE event_id = 'E6'"))
     #expect(e6["cobalt"] as Double? == nil && e6["cobalt_comparator"] as String? == nil)
+  }
+
+  @Test("results load with their ids (explicit or sample_id/analyte), and re-sending them is unchanged or a replacement")
+  func resultsReingest() throws {
+    let t = TempDir()
+    defer { t.cleanup() }
+    let db = try AuditDatabase.open(path: t.file("a.db"))
+    let ingester = Ingester(db: db, logger: .init(label: "t"))
+    let v1 = t.write("lims-1.csv", """
+      sample_id,nhs_number,sample_date,analyte,value,unit,specimen
+      A1,9434765919,2025-06-11 09:42,cobalt blood,1.9,ug/L,EDTA blood
+      A1,9434765919,2025-06-11 09:42,CR,<0.5,nmol/L,
+      A1,9434765919,2025-06-11 09:42,Cr,<0.5,nmol/L,
+      A1,9434765919,2025-06-11 09:42,Cr,0.7,nmol/L,
+      A2,9434765919,2025-06-11,zinc,3,ug/L,
+      A3,9434765919,2025-06-11,Co,-1,ug/L,
+      A4,9434765919,2025-06-11,Co,<0,ug/L,
+      A5,9434765919,2025-06-11,Co,~5,ug/L,
+      A6,9434765919,2025-06-11,Co,5,mg/L,
+      A7,9434765919,2025-06-11,Co,5,ug/L,urine
+
+      """)
+    let o1 = try #require(try ingester.ingest(inputs: [v1]).first)
+    #expect([o1.rowsRead, o1.rowsAccepted, o1.rowsRejected] as [Int] == [10, 3, 7])
+    #expect(
+      try IX.rejects(db).map { "\($0.line ?? 0) \($0.recordId ?? "-") \($0.code)" } == [
+        "5 A1/chromium DUPLICATE_ID", "6 - UNKNOWN_CODE", "7 - NEGATIVE_VALUE", "8 - INVALID_NUMBER", "9 - INVALID_NUMBER",
+        "10 - UNKNOWN_CODE", "11 - UNKNOWN_CODE",
+      ])
+    let rows = try db.read { try Row.fetchAll($0, sql: "SELECT result_id, analyte, value, comparator, unit, value_ug_l, specimen, sample_date FROM result ORDER BY result_id") }
+    #expect(rows.map { $0["result_id"] as String } == ["A1/chromium", "A1/cobalt"])
+    #expect(rows[0]["comparator"] as String == "<")
+    #expect(rows[0]["value_ug_l"] as Double == 0.5 * 0.051996)
+    #expect(rows[1]["specimen"] as String == "whole_blood")
+    #expect(rows[1]["sample_date"] as String == "2025-06-11")
+    // The same rows again in another file: unchanged; a changed value: replaced.
+    let v2 = t.write("lims-2.csv", """
+      sample_id,nhs_number,sample_date,analyte,value,unit,specimen
+      A1,9434765919,2025-06-11 09:42,cobalt,1.9,ug/L,whole_blood
+      A1,9434765919,2025-06-11,chromium,<0.6,nmol/L,
+
+      """)
+    let o2 = try #require(try ingester.ingest(inputs: [v2]).first)
+    #expect([o2.rowsRead, o2.rowsAccepted, o2.rowsRejected] as [Int] == [2, 2, 0])
+    #expect(try IX.strings(db, "SELECT record_id || ' ' || identical FROM replacement ORDER BY record_id") == ["A1/chromium 0", "A1/cobalt 1"])
+    #expect(try IX.strings(db, "SELECT comparator || value FROM result WHERE result_id = 'A1/chromium'") == ["<0.6"])
   }
 }

@@ -100,4 +100,21 @@ struct RecordFingerprintTests {
       #expect(IngestWriter.fingerprint(s) == Self.reference(s))
     }
   }
+
+  @Test("result text is String(describing:) byte for byte")
+  func results() {
+    let text = RecordText()
+    for i in 0..<200 {
+      let r = ResultRecord(
+        resultId: "A25-\(i)/" + (Self.awkward[i % Self.awkward.count] ?? ""), nhsNumber: "9434765919",
+        sampleId: Self.awkward[(i + 1) % Self.awkward.count], sampleDate: LocalDate(year: 2000 + i % 30, month: 1 + i % 12, day: 1 + i % 28)!,
+        analyte: Metal.allCases[i % 2], value: [0.5, 7, 1234.5678, 3e-5, 0][i % 5],
+        comparator: i % 3 == 0 ? nil : LabComparator.allCases[i % LabComparator.allCases.count],
+        unit: IonUnit.allCases[i % IonUnit.allCases.count], specimen: SampleType.allCases[i % SampleType.allCases.count],
+        note: Self.awkward[(i + 5) % Self.awkward.count])
+      text.describe(r)
+      #expect(String(decoding: text.bytes, as: UTF8.self) == String(describing: r))
+      #expect(text.fingerprint(r) == Self.reference(r))
+    }
+  }
 }
