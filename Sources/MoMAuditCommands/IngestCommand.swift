@@ -19,12 +19,14 @@ struct IngestCommand: StageCommand {
   @OptionGroup var common: CommonOptions
   @OptionGroup var ingest: IngestOptionsGroup
 
-  @Argument(help: ArgumentHelp("CSV or XML files, or folders of them.", valueName: "input"))
-  var inputs: [String]
+  @Argument(help: ArgumentHelp("CSV or XML files, or folders of them (after the manifest's sources).", valueName: "input"))
+  var inputs: [String] = []
+
+  func validate() throws { try ingest.validate(inputs: inputs) }
 
   func execute(db: DatabaseQueue, logger: Logger) throws -> Int32 {
     let outcomes = try Ingester(db: db, logger: logger, options: ingest.options(), progress: .forStandardError())
-      .ingest(inputs: inputs)
+      .ingest(groups: ingest.groups(inputs: inputs))
     return ingestExitCode(outcomes)
   }
 }
@@ -35,6 +37,27 @@ struct IngestOptionsGroup: ParsableArguments {
 
   @Option(help: ArgumentHelp("Force the text encoding: utf-8 or cp1252 (default: UTF-8, or Windows-1252 when a file is not valid UTF-8).", valueName: "name"))
   var encoding: String?
+
+  @Option(help: ArgumentHelp("A sources manifest (TOML or JSON): each system's exports, profile and snapshot setting; loaded before any positional inputs.", valueName: "file"))
+  var sources: String?
+
+  /// Inputs or a manifest (or both) are needed.
+  func validate(inputs: [String]) throws {
+    if inputs.isEmpty && sources == nil {
+      throw ValidationError("give the files or folders to load, or --sources with a manifest")
+    }
+  }
+
+  /// The manifest's sources in its order, then the positional inputs (with --profile).
+  func groups(inputs: [String]) throws -> [InputGroup] {
+    var groups: [InputGroup] = []
+    if let sources {
+      let forced = encoding.flatMap { TextEncoding(rawValue: $0.lowercased()) }
+      groups += InputGroup.groups(try SourcesManifest.load(path: sources), encoding: forced)
+    }
+    if !inputs.isEmpty { groups.append(InputGroup(inputs: inputs, options: try options())) }
+    return groups
+  }
 
   func validate() throws {
     if let e = encoding, TextEncoding(rawValue: e.lowercased()) == nil {

@@ -25,14 +25,16 @@ struct RunCommand: StageCommand {
   @Flag(help: "Exit 1 when any missed follow-up is found (for alerting).")
   var failOnFindings = false
 
-  @Argument(help: ArgumentHelp("CSV or XML files, or folders of them.", valueName: "input"))
-  var inputs: [String]
+  @Argument(help: ArgumentHelp("CSV or XML files, or folders of them (after the manifest's sources).", valueName: "input"))
+  var inputs: [String] = []
+
+  func validate() throws { try ingest.validate(inputs: inputs) }
 
   func execute(db: DatabaseQueue, logger: Logger) throws -> Int32 {
     let reportOptions = try report.options()
     try ReportWriter(folder: out).probe()
     let outcomes = try Ingester(db: db, logger: logger, options: ingest.options(), progress: .forStandardError())
-      .ingest(inputs: inputs)
+      .ingest(groups: ingest.groups(inputs: inputs))
     ProcessMemory.returnFreedMemory()
     let summary = try check.runner(db: db, logger: logger, profilePath: ingest.profile).run()
     ProcessMemory.returnFreedMemory()

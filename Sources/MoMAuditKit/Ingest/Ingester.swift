@@ -27,6 +27,33 @@ package struct IngestOptions: Sendable {
   }
 }
 
+/// Files to load together with one set of options: the positional inputs
+/// (with `--profile`), or one source of a manifest (with its profile).
+package struct InputGroup: Sendable {
+  /// The manifest's name for the source; nil for positional inputs.
+  package var source: String?
+  package var cumulative = false
+  package var maxWithdrawPercent = 5.0
+  package var inputs: [String]
+  package var options: IngestOptions
+
+  package init(source: String? = nil, inputs: [String], options: IngestOptions) {
+    self.source = source
+    self.inputs = inputs
+    self.options = options
+  }
+
+  /// A manifest's sources, in its order; `encoding` (the command line's) overrides each profile's.
+  package static func groups(_ manifest: SourcesManifest, encoding: TextEncoding?) -> [InputGroup] {
+    manifest.sources.map { s in
+      var g = InputGroup(source: s.name, inputs: [s.path], options: IngestOptions(encoding: encoding, profile: s.profile))
+      g.cumulative = s.cumulative
+      g.maxWithdrawPercent = s.maxWithdrawPercent
+      return g
+    }
+  }
+}
+
 /// The ingest stage: resolves inputs, then loads each file in its own
 /// transaction (a file loads completely or not at all). Rows read = rows
 /// accepted + rows rejected + rows skipped, for every file.
@@ -72,7 +99,26 @@ package struct Ingester {
   }
 
   package func ingest(inputs: [String]) throws -> [FileOutcome] {
-    let files = try Self.resolveInputs(inputs)
+    try ingest(groups: [InputGroup(inputs: inputs, options: options)])
+  }
+
+  /// Loads each group's files in order (groups in order). Every input of
+  /// every group is resolved first: a missing one stops the ingest before
+  /// anything loads.
+  package func ingest(groups: [InputGroup]) throws -> [FileOutcome] {
+    var files: [(path: String, group: InputGroup)] = []
+    for g in groups { files += try Self.resolveInputs(g.inputs).map { ($0, g) } }
+    try db.write { db in
+      for g in groups {
+        guard let name = g.source else { continue }
+        try db.execute(
+          sql: """
+            INSERT INTO source (name, cumulative, max_withdraw_percent) VALUES (?, ?, ?)
+            ON CONFLICT(name) DO UPDATE SET cumulative = excluded.cumulative,
+              max_withdraw_percent = excluded.max_withdraw_percent
+            """, arguments: [name, g.cumulative, g.maxWithdrawPercent])
+      }
+    }
     // The load writes its pages once, through a rollback journal, instead
     // of twice (into the WAL, then into the database at the checkpoint):
     // pages added at the end of the file need no journal, so a bulk load
@@ -87,11 +133,11 @@ package struct Ingester {
     // The next file's scan (hash, encoding) runs on the other core while
     // this file's indexes are rebuilt, when nothing else does.
     var prescan: Prescan? = nil
-    for (i, path) in files.enumerated() {
+    for (i, (path, group)) in files.enumerated() {
       let scan = prescan?.path == path ? prescan!.result() : Result { try FileScan.scan(path: path) }
       prescan = nil
-      let next: String? = i + 1 < files.count ? files[i + 1] : nil
-      let outcome = try ingestFile(path: path, scan: scan) {
+      let next: String? = i + 1 < files.count ? files[i + 1].path : nil
+      let outcome = try ingestFile(path: path, scan: scan, options: group.options, source: group.source) {
         if let next { prescan = Prescan(path: next) }
       }
       switch outcome.status {
@@ -99,7 +145,7 @@ package struct Ingester {
         logger.info(
           "loaded file",
           metadata: [
-            "file": "\(path)", "rows_read": "\(outcome.rowsRead)", "accepted": "\(outcome.rowsAccepted)",
+            "file": "\(path)", "source": "\(group.source ?? "-")", "rows_read": "\(outcome.rowsRead)", "accepted": "\(outcome.rowsAccepted)",
             "rejected": "\(outcome.rowsRejected)", "skipped": "\(outcome.rowsSkipped)",
             "replaced": "\(outcome.recordsReplaced)",
           ])
@@ -116,12 +162,15 @@ package struct Ingester {
   typealias Format = FileReadPlan.Format
 
   package func ingestFile(path: String) throws -> FileOutcome {
-    try ingestFile(path: path, scan: Result { try FileScan.scan(path: path) }, loaded: {})
+    try ingestFile(path: path, scan: Result { try FileScan.scan(path: path) }, options: options, source: nil, loaded: {})
   }
 
   /// `loaded` is called once the file's rows are written, before its
   /// indexes are rebuilt.
-  func ingestFile(path: String, scan scanned: Result<FileScan, any Error>, loaded: () -> Void) throws -> FileOutcome {
+  func ingestFile(
+    path: String, scan scanned: Result<FileScan, any Error>, options: IngestOptions, source: String?,
+    loaded: () -> Void
+  ) throws -> FileOutcome {
     var outcome = FileOutcome(path: path, status: .loaded)
     let started = monotonicTime()
     let scan: FileScan
@@ -174,7 +223,7 @@ package struct Ingester {
       }
       try db.inTransaction { db in
         let writerCPU0 = threadCPUTime()
-        let fileId = try insertSourceFile(db, path: path, scan: scan, format: format, encoding: encoding)
+        let fileId = try insertSourceFile(db, path: path, scan: scan, format: format, encoding: encoding, source: source)
         let writer = try IngestWriter(db: db, fileId: fileId, path: path)
         let bulk = BulkLoad(db: db, estimatedRows: scan.size / BulkLoad.bytesPerRowEstimate)
         var counts = Counts()
@@ -228,10 +277,10 @@ package struct Ingester {
         if known == true { return }
         try db.execute(
           sql: """
-            INSERT INTO source_file (path, sha256, format, status, error, ingested_at)
-            VALUES (?, ?, ?, 'refused', ?, ?)
+            INSERT INTO source_file (path, sha256, format, status, error, ingested_at, source)
+            VALUES (?, ?, ?, 'refused', ?, ?, ?)
             """,
-          arguments: [path, scan.sha256, format.rawValue, reason, Self.timestamp()])
+          arguments: [path, scan.sha256, format.rawValue, reason, Self.timestamp(), source])
       }
       return FileOutcome(path: path, status: .refused, reason: reason)
     }
@@ -247,14 +296,16 @@ package struct Ingester {
   }
 
   private func insertSourceFile(
-    _ db: Database, path: String, scan: FileScan, format: Format, encoding: TextEncoding
+    _ db: Database, path: String, scan: FileScan, format: Format, encoding: TextEncoding, source: String?
   ) throws -> Int64 {
     try db.execute(
       sql: """
-        INSERT INTO source_file (path, sha256, format, encoding, status, ingested_at)
-        VALUES (?, ?, ?, ?, 'loaded', ?)
+        INSERT INTO source_file (path, sha256, format, encoding, status, ingested_at, source)
+        VALUES (?, ?, ?, ?, 'loaded', ?, ?)
         """,
-      arguments: [path, scan.sha256, format.rawValue, encoding == .utf8 ? "utf-8" : "windows-1252", Self.timestamp()])
+      arguments: [
+        path, scan.sha256, format.rawValue, encoding == .utf8 ? "utf-8" : "windows-1252", Self.timestamp(), source,
+      ])
     return db.lastInsertedRowID
   }
 

@@ -116,10 +116,10 @@ package enum HTMLReport {
     let loaded = m.files.filter { $0.status == "loaded" }
     h += table(
       caption: "Input files (\(m.files.count), \(m.files.count - loaded.count) refused)",
-      headers: ["File", "Format", "Status", "Rows read", "Accepted", "Rejected", "Skipped", "Replaced"],
+      headers: ["File", "Source", "Format", "Status", "Rows read", "Accepted", "Rejected", "Skipped", "Replaced"],
       rows: m.files.map {
         [
-          Cell($0.path, wrap: true), Cell($0.format),
+          Cell($0.path, wrap: true), Cell($0.source ?? "—"), Cell($0.format),
           Cell($0.status == "refused" ? "refused: \($0.error ?? "")" : $0.status, strong: $0.status == "refused"),
           .num($0.rowsRead), .num($0.rowsAccepted), .num($0.rowsRejected), .num($0.rowsSkipped),
           .num($0.recordsReplaced),

@@ -31,7 +31,7 @@ extension ReportModel.SourceFile {
     }
     return try Row.fetchAll(db, sql: "SELECT * FROM source_file ORDER BY id").map {
       Self(
-        id: $0["id"], path: $0["path"], format: $0["format"], kind: $0["kind"], status: $0["status"], error: $0["error"],
+        id: $0["id"], path: $0["path"], source: $0["source"], format: $0["format"], kind: $0["kind"], status: $0["status"], error: $0["error"],
         rowsRead: $0["rows_read"], rowsAccepted: $0["rows_accepted"], rowsRejected: $0["rows_rejected"],
         rowsSkipped: $0["rows_skipped"], skips: skips[$0["id"]] ?? [], recordsReplaced: $0["records_replaced"])
     }

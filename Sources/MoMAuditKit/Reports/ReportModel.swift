@@ -18,6 +18,8 @@ package struct ReportModel: Sendable, Codable, Equatable {
   package struct SourceFile: Sendable, Codable, Equatable {
     package var id: Int64
     package var path: String
+    /// The manifest's source of the file; nil for a positional input.
+    package var source: String?
     package var format: String
     package var kind: String?
     package var status: String

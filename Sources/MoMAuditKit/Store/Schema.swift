@@ -289,6 +289,19 @@ package enum Schema {
           ) STRICT;
           """)
     }
+    // The sources manifest (revision 3): each loaded file records the
+    // source it came from; each source's snapshot settings are kept.
+    m.registerMigration("v7: sources") { db in
+      try db.execute(
+        sql: """
+          ALTER TABLE source_file ADD COLUMN source TEXT;
+          CREATE TABLE source (
+            name TEXT PRIMARY KEY,
+            cumulative INTEGER NOT NULL,
+            max_withdraw_percent REAL NOT NULL
+          ) STRICT;
+          """)
+    }
     return m
   }
 }
