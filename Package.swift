@@ -32,7 +32,9 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "TOMLKit", package: "TOMLKit"),
-      ]
+      ],
+      // Reference data, compiled into the binary (it runs without the package).
+      resources: [.embedInCode("Resources/implant-library.json")]
     ),
     .target(
       name: "MoMAuditCommands",

@@ -62,10 +62,15 @@ final class ByteRow {
 enum FastRowValidator {
   static func procedure(_ r: ByteRow, exportDate: LocalDate?) -> ProcedureRecord? {
     guard let id = r[.procedureId], let nhsBytes = r[.nhsNumber], let dateBytes = r[.procedureDate],
-      let sideBytes = r[.side], let typeBytes = r[.procedureType], let bearingBytes = r[.bearing],
+      let sideBytes = r[.side], let typeBytes = r[.procedureType],
       let nhs = nhsNumber(nhsBytes), let date = date(dateBytes), let side = Codes.side.match(sideBytes),
-      let type = Codes.procedureType.match(typeBytes), let bearing = Codes.bearing.match(bearingBytes)
+      let type = Codes.procedureType.match(typeBytes)
     else { return nil }
+    var bearing = Bearing.unknown
+    if let b = r[.bearing] {
+      guard let v = Codes.bearing.match(b) else { return nil }
+      bearing = v
+    }
     if let exportDate, date > exportDate { return nil }
     var sex = Sex.unknown
     if let b = r[.sex] {

@@ -70,7 +70,7 @@ package enum Field: Int, CaseIterable, Sendable {
     .stemComponent, .manufacturer, .opcsCode, .trustCode, .siteCode, .consultantCode,
   ]
   package static let requiredProcedureFields: [Field] = [
-    .procedureId, .nhsNumber, .procedureDate, .side, .procedureType, .bearing,
+    .procedureId, .nhsNumber, .procedureDate, .side, .procedureType,
   ]
   package static let eventFields: [Field] = [
     .eventId, .nhsNumber, .eventDate, .eventType, .side, .symptomatic, .oxfordHipScore,

@@ -40,7 +40,8 @@ package enum RowValidator {
     }
     let side: Side = try r.requiredCode(.side)
     let type: ProcedureType = try r.requiredCode(.procedureType)
-    let bearing: Bearing = try r.requiredCode(.bearing)
+    // Optional: blank or absent is unknown (the implant library may decide).
+    let bearing: Bearing = try r.optionalCode(.bearing) ?? .unknown
     let sex: Sex = try r.optionalCode(.sex) ?? .unknown
     let dob = try r.optionalDate(.dateOfBirth)
     var head: Double? = nil

@@ -19,7 +19,27 @@ package struct ProcedureRecord: Equatable, Sendable {
   package var siteCode: String?
   package var consultantCode: String?
 
-  package var isMoM: Bool { bearing == .mom }
+  /// Why the procedure is metal-on-metal (registry-export.md, Procedures),
+  /// or nil when it is not: its bearing; for an unknown bearing, a component
+  /// matching the implant library; or, for a resurfacing with an unknown
+  /// bearing and no match, assumed (never a revision). A known non-MoM
+  /// bearing is never overridden.
+  package var momBasis: MoMBasis? {
+    switch bearing {
+    case .mom: return .bearing
+    case .unknown:
+      if libraryMatch != nil { return .components }
+      return procedureType == .resurfacing ? .assumed : nil
+    default: return nil
+    }
+  }
+
+  /// The implant library entry a component matches (any bearing).
+  package var libraryMatch: ImplantLibrary.Entry? {
+    ImplantLibrary.shipped.match([femoralComponent, acetabularComponent, stemComponent])
+  }
+
+  package var isMoM: Bool { momBasis != nil }
   /// DePuy ASR: the whole-word token `ASR` in any component.
   package var isASR: Bool {
     [femoralComponent, acetabularComponent, stemComponent].contains { $0.map(containsASRToken) ?? false }
@@ -45,6 +65,16 @@ package struct ResultRecord: Equatable, Sendable {
   package var valueMicrograms: Double { analyte.toMicrogramsPerLitre(value, unit: unit) }
   /// The value in µg/L with its comparator.
   package var labMicrograms: LabValue { LabValue(comparator, valueMicrograms) }
+}
+
+/// How a procedure was found to be metal-on-metal.
+package enum MoMBasis: String, Sendable, CaseIterable, Codable {
+  /// Its bearing says MoM.
+  case bearing
+  /// Its bearing is unknown and a component matches the implant library.
+  case components
+  /// A resurfacing with an unknown bearing and no library match.
+  case assumed
 }
 
 /// A validated event row. Fields that do not belong to the event's type were

@@ -127,7 +127,7 @@ package enum HTMLReport {
       }, rowHeaders: true)
     let skipped = m.files.filter { $0.status == "loaded" && !$0.skips.isEmpty }
     if !skipped.isEmpty {
-      h += "<p>Rows read = accepted + rejected + skipped. A skipped row was left out by a rule of its source's profile (<code>keep</code> or <code>skip</code>): neither loaded nor rejected.</p>\n"
+      h += "<p>Rows read = accepted + rejected + skipped. A skipped row was left out by a keep or skip rule of its source's profile: neither loaded nor rejected.</p>\n"
       h += table(
         caption: "Skipped rows by file and rule", headers: ["File", "Rule", "Rows skipped"],
         rows: skipped.flatMap { f in f.skips.map { [Cell(f.path, wrap: true), Cell($0.key, code: true), .num($0.count)] } },
@@ -139,6 +139,8 @@ package enum HTMLReport {
   static func cohort(_ f: ReportFigures) -> String {
     var h = "<section id=\"cohort\" aria-labelledby=\"cohort-h\"><h2 id=\"cohort-h\">2. The cohort</h2>\n"
     h += "<p>\(f.momPatients) patients with \(f.momImplants) metal-on-metal implants (\(f.activeImplants) not revised); \(f.inSurveillance) patients in surveillance.</p>\n"
+    let basis = Dictionary(uniqueKeysWithValues: f.momImplantsByBasis.map { ($0.key, $0.count) })
+    h += "<p>How the metal-on-metal implants were found: \(basis["bearing"] ?? 0) by their recorded bearing, \(basis["components"] ?? 0) by a component brand in the implant library (bearing not recorded; warning BEARING_FROM_COMPONENTS), \(basis["assumed"] ?? 0) resurfacings with no bearing recorded and no library match, taken as metal-on-metal (warning BEARING_ASSUMED_MOM).</p>\n"
     h += "<div class=\"pair\">"
     h += ReportCharts.funnel(
       id: "funnel", title: "Cohort from identification to surveillance", identified: f.momPatients,

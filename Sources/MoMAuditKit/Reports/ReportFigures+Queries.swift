@@ -31,6 +31,12 @@ extension ReportFigures {
       t.momImplants = row[0]
       t.activeImplants = row[1]
     }
+    for row in try Row.fetchAll(
+      db, sql: "SELECT mom_basis, count(*) FROM run_implant WHERE check_run_id = ? GROUP BY mom_basis ORDER BY mom_basis",
+      arguments: [id])
+    {
+      t.momImplantsByBasis[row[0]] = row[1]
+    }
     // Active implants of patients in surveillance.
     let surveilledImplants = """
       FROM run_implant i JOIN run_patient p ON p.check_run_id = i.check_run_id AND p.nhs_number = i.nhs_number

@@ -42,6 +42,8 @@ package struct ReportFigures: Sendable, Codable, Equatable {
   package var skipsByRule: [Count]
   package var momPatients: Int
   package var momImplants: Int
+  /// MoM implants by how they were found: bearing, components (implant library), assumed.
+  package var momImplantsByBasis: [Count]
   package var activeImplants: Int
   package var exclusions: [Count]
   package var inSurveillance: Int
@@ -78,6 +80,7 @@ package struct ReportFigures: Sendable, Codable, Equatable {
     var patientsByStatus: [String: Int] = [:]
     var inSurveillanceByGroup: [String: Int] = [:]
     var momImplants = 0
+    var momImplantsByBasis: [String: Int] = [:]
     var activeImplants = 0
     /// Active implants of patients in surveillance in an "imaging for all" group.
     var imagingForAllImplants = 0
@@ -106,6 +109,7 @@ package struct ReportFigures: Sendable, Codable, Equatable {
       for g in Set(p.groups.split(separator: ";")) { t.inSurveillanceByGroup[String(g), default: 0] += 1 }
     }
     t.momImplants = m.implants.count
+    for i in m.implants { t.momImplantsByBasis[i.momBasis, default: 0] += 1 }
     t.activeImplants = m.implants.filter(\.active).count
     let inSurveillanceImplants = m.implants.filter { $0.active && surveilled.contains($0.nhsNumber) }
     t.imagingForAllImplants = inSurveillanceImplants.filter {
@@ -150,6 +154,7 @@ package struct ReportFigures: Sendable, Codable, Equatable {
       .sorted { $0.key < $1.key }.map { Count(key: $0.key, count: $0.value) }
     momPatients = t.patientsByStatus.values.reduce(0, +)
     momImplants = t.momImplants
+    momImplantsByBasis = MoMBasis.allCases.map { Count(key: $0.rawValue, count: t.momImplantsByBasis[$0.rawValue] ?? 0) }
     activeImplants = t.activeImplants
     exclusions = PatientStatus.allCases.filter { $0 != .inSurveillance }.map { s in
       Count(key: s.rawValue, count: t.patientsByStatus[s.rawValue] ?? 0)

@@ -95,7 +95,7 @@ extension ReportModel.ImplantRow {
         procedureDate: $0["procedure_date"], group: $0["surveillance_group"], active: $0["active"], status: $0["status"],
         lastReview: $0["last_review"], lastIonTest: $0["last_ion_test"], lastCobalt: labText($0, "cobalt"),
         lastChromium: labText($0, "chromium"), lastImaging: $0["last_imaging"],
-        lastImagingFinding: $0["last_imaging_finding"], compliant: $0["compliant"], siteCode: $0["site_code"],
+        lastImagingFinding: $0["last_imaging_finding"], compliant: $0["compliant"], momBasis: $0["mom_basis"], siteCode: $0["site_code"],
         consultantCode: $0["consultant_code"])
     }
   }

@@ -80,6 +80,8 @@ package struct ReportModel: Sendable, Codable, Equatable {
     package var lastImaging: String?
     package var lastImagingFinding: String?
     package var compliant: Bool
+    /// How the implant was found to be MoM: `bearing`, `components` (the implant library) or `assumed`.
+    package var momBasis: String
     package var siteCode: String?
     package var consultantCode: String?
   }

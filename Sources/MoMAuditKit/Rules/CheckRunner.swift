@@ -263,8 +263,8 @@ struct RunWriter {
       INSERT INTO run_implant (check_run_id, procedure_id, nhs_number, side, procedure_date, procedure_type,
         head_diameter_mm, sex, surveillance_group, active, ended_by, status, last_review, last_ion_test,
         last_cobalt_ug_l, last_chromium_ug_l, last_imaging, last_imaging_finding, compliant, trust_code, site_code,
-        consultant_code, last_cobalt_comparator, last_chromium_comparator)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+        consultant_code, last_cobalt_comparator, last_chromium_comparator, mom_basis)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
       """)
     insertFinding = try db.makeStatement(sql: """
       INSERT INTO finding (check_run_id, nhs_number, finding, procedure_id, side, surveillance_group, due_date,
@@ -343,7 +343,7 @@ struct RunWriter {
         p.sex.rawValue, i.group?.rawValue, i.active, i.endedBy?.procedureId, c.status.rawValue,
         review?.eventDate.iso, test?.eventDate.iso, test?.cobaltMicrograms, test?.chromiumMicrograms,
         imaging?.eventDate.iso, imaging?.imagingFinding?.rawValue, compliant, p.trustCode, p.siteCode, p.consultantCode,
-        test?.cobaltComparator?.rawValue, test?.chromiumComparator?.rawValue,
+        test?.cobaltComparator?.rawValue, test?.chromiumComparator?.rawValue, (p.momBasis ?? .bearing).rawValue,
       ])
     }
     for f in r.findings {

@@ -53,6 +53,19 @@ package enum DataQuality {
         }
       }
     }
+    for p in c.procedures {
+      switch p.momBasis {
+      case .components?:
+        let entry = p.libraryMatch!
+        out.append(CheckWarning(code: "BEARING_FROM_COMPONENTS", nhsNumber: nhs, recordKind: .procedure, recordId: p.procedureId,
+          detail: "bearing unknown; a component matches the implant library entry \"\(entry.name)\" (\(entry.id)): taken as metal-on-metal"))
+      case .assumed?:
+        out.append(CheckWarning(code: "BEARING_ASSUMED_MOM", nhsNumber: nhs, recordKind: .procedure, recordId: p.procedureId,
+          detail: "resurfacing with an unknown bearing and no implant library match: taken as metal-on-metal"))
+      default:
+        break
+      }
+    }
     let knownSexes = Set(c.procedures.map(\.sex).filter { $0 != .unknown })
     if knownSexes.count > 1 {
       out.append(CheckWarning(code: "SEX_INCONSISTENT", nhsNumber: nhs, recordKind: nil, recordId: nil,

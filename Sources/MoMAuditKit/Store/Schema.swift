@@ -302,6 +302,10 @@ package enum Schema {
           ) STRICT;
           """)
     }
+    // How each MoM implant was found (revision 3: the implant library).
+    m.registerMigration("v8: how MoM implants were found") { db in
+      try db.execute(sql: "ALTER TABLE run_implant ADD COLUMN mom_basis TEXT NOT NULL DEFAULT 'bearing'")
+    }
     return m
   }
 }

@@ -28,7 +28,7 @@ struct HostileInputTests {
     ("empty.csv", .refused("the file is empty (0 bytes)")),
     ("header-only.csv", .loaded(read: 0, accepted: 0, rejectCodes: [])),
     ("unknown-header.csv", .refused("the header has none of procedure_id, event_id, result_id or analyte, so the file is neither procedures, events nor results")),
-    ("missing-required-header.csv", .refused("missing required column bearing")),
+    ("missing-required-header.csv", .refused("missing required column procedure_type")),
     ("duplicate-header.csv", .refused("the header names column \"bearing\" twice")),
     ("duplicate-ids.csv", .loaded(read: 4, accepted: 3, rejectCodes: ["DUPLICATE_ID"])),
     ("formula-cells.csv", .loaded(read: 2, accepted: 2, rejectCodes: [])),

@@ -204,8 +204,8 @@ struct CSVFileTests {
         "procedure id,nhs_number,procedure_date,side,procedure_type,bearing",
         "the header has none of procedure_id, event_id, result_id or analyte, so the file is neither procedures, events nor results"
       ),
-      ("procedure_id,nhs_number,procedure_date,side,procedure_type", "missing required column bearing"),
-      ("procedure_id,nhs_number,procedure_date,procedure_type", "missing required columns side, bearing"),
+      ("procedure_id,nhs_number,procedure_date,side,bearing", "missing required column procedure_type"),
+      ("procedure_id,nhs_number,procedure_date,bearing", "missing required columns side, procedure_type"),
       ("procedure_id,side,procedure_type,bearing,procedure_date", "missing required column nhs_number"),
       ("event_id,nhs_number,event_date,side,note", "missing required column event_type"),
       (

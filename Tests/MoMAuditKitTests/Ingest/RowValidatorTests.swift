@@ -40,9 +40,16 @@ struct RowValidatorTests {
     #expect(p.dateOfBirth == nil && p.headDiameterMm == nil && p.femoralComponent == nil && p.localPatientId == nil)
   }
 
+  @Test("bearing is optional: blank or absent is unknown")
+  func bearingOptional() throws {
+    #expect(try #require(IX.procedure([.bearing: ""])).bearing == .unknown)
+    #expect(try #require(IX.procedure([.bearing: nil])).bearing == .unknown)
+    #expect(IX.procedureProblem([.bearing: "Metal/Metal"])?.code == "UNKNOWN_CODE")
+  }
+
   @Test(
     "a blank required procedure field rejects the row",
-    arguments: [Field.procedureId, .nhsNumber, .procedureDate, .side, .procedureType, .bearing])
+    arguments: [Field.procedureId, .nhsNumber, .procedureDate, .side, .procedureType])
   func procedureRequired(_ field: Field) {
     let blank = IX.procedureProblem([field: ""])
     #expect(blank == P(field: field.name, code: "MISSING_FIELD", message: "\(field.name): required value is blank"))
