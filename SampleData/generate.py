@@ -1,20 +1,33 @@
 #!/usr/bin/env python3
-"""Generate momaudit's synthetic sample registry export.
+"""Generate momaudit's synthetic sample delivery: one trust's systems, each
+exporting in its own shape.
 
 Writes, next to this script:
 
-  procedures.csv   canonical procedures CSV (sites RXH01 and RXH03)
-  events.csv       canonical events CSV (patients of sites RXH01 and RXH03,
-                   plus a few orphan events)
-  site-rxh02.xml   XML export holding every patient of site RXH02
+  sources.toml                          the sources manifest (one [[source]] per system)
+  profiles/*.toml                       one profile per system that needs one
+  exports/theatre/procedures-*.csv      theatre system / NJR extract (sites RXH01, RXH03)
+  exports/site-rxh02.xml                canonical XML export of site RXH02
+  exports/lims-metal-ions.txt           pathology LIMS, one analyte per row, pipe-delimited
+  exports/pas-attendances.csv           PAS outpatient appointments
+  exports/ris-exams.csv                 radiology exams
+  exports/spine-deaths-transfers.csv    deaths and transfers out (national spine)
+  expected.json                         the audit's expected figures as of 2026-09-30
 
-Together the three files are one trust's export (trust "RXH", export date
-2026-10-31). Everything is invented: NHS numbers are in the 999 range and pass
-the modulus-11 check (except one deliberately invalid number), and there are no
+Together they are one trust's delivery (trust "RXH", export date 2026-10-31).
+Everything is invented: NHS numbers are in the 999 range and pass the
+modulus-11 check (except one deliberately invalid number), and there are no
 names. The output is deterministic: the only source of randomness is
 random.Random(20170629), so running the script twice gives byte-identical files.
 
-Usage:  python3 SampleData/generate.py      (no dependencies; Python 3.7+)
+The second half of the script is an independent reading of the input contract
+and of the rule pack (it shares no code with momaudit): it reads the written
+files back through the manifest and the profiles, accepts, rejects or skips
+every row, evaluates the rules as of 2026-09-30 and writes expected.json. It
+also checks every planted case against its intended outcome.
+
+Usage:  python3 SampleData/generate.py      (no dependencies; Python 3.7+,
+        3.11+ also re-reads the TOML it wrote with tomllib)
 
 See README.md for what the data contains and which audit outcomes it exercises.
 """
@@ -54,6 +67,7 @@ R_NHS = random.Random(_MASTER.getrandbits(64))
 R_SIM = random.Random(_MASTER.getrandbits(64))
 R_DES = random.Random(_MASTER.getrandbits(64))
 R_FMT = random.Random(_MASTER.getrandbits(64))
+R_EXP = random.Random(_MASTER.getrandbits(64))  # the systems' own shapes and extra rows
 
 
 # --------------------------------------------------------------------------
@@ -175,6 +189,7 @@ class Proc:
         self.consultant = consultant
         self.row_sex = row_sex  # overrides the patient's sex on this CSV row
         self.raw = {}  # rendered-field overrides (deliberately bad rows)
+        self.shown_bearing = None  # "N/K" or "": the export does not record the bearing
         self.revised_on = None  # simulation bookkeeping
         self.id = None
 
@@ -202,7 +217,9 @@ class Event:
         self.finding = finding
         self.note = note
         self.raw = {}
-        self.dupe_raw = None  # when set, a second row with the same id and these overrides
+        self.lims = {}  # LIMS: test code ("COB", "CHR") -> column overrides of that row
+        self.lims_dupes = []  # LIMS: (test code, column overrides) rows sent again
+        self.cr_date = None  # LIMS: chromium collected (or recorded) on another date
         self.id = None
 
     def co_ug(self):
@@ -238,6 +255,10 @@ CATALOGUE = {
                       "Wright Conserve Plus cup", "", "W58.1"),
     "ADEPT": _spec("resurfacing", "MoM", "MatOrtho", "MatOrtho Adept head",
                    "MatOrtho Adept cup", "", "W58.1"),
+    "RECAP": _spec("resurfacing", "MoM", "Biomet", "Biomet ReCap femoral head",
+                   "Biomet ReCap cup", "", "W58.1"),
+    "MITCH": _spec("resurfacing", "MoM", "Finsbury", "Finsbury MITCH TRH femoral head",
+                   "Finsbury MITCH TRH cup", "", "W58.1"),
     # metal-on-metal stemmed total hips
     "ASR_XL": _spec("total_hip", "MoM", "DePuy", "DePuy ASR XL femoral head",
                     "DePuy ASR XL cup", "DePuy Corail stem", "W38.1", asr=True),
@@ -245,6 +266,8 @@ CATALOGUE = {
                   "Smith & Nephew BHR cup", "Smith & Nephew Synergy stem", "W38.1"),
     "M2A": _spec("total_hip", "MoM", "Biomet", "Biomet M2a-Magnum head",
                  "Biomet M2a-Magnum cup", "Biomet Taperloc stem", "W38.1"),
+    "M2A38": _spec("total_hip", "MoM", "Biomet", "Biomet M2a-38 head",
+                   "Biomet M2a-38 cup", "Biomet Taperloc stem", "W38.1"),
     "DUROM_LDH": _spec("total_hip", "MoM", "Zimmer", "Zimmer Metasul LDH head",
                        "Zimmer Durom cup", "Zimmer CLS Spotorno stem", "W38.1"),
     "ULTAMET36": _spec("total_hip", "MoM", "DePuy", "DePuy Articul/eze 36mm metal head",
@@ -308,7 +331,7 @@ ASR_TEXT_VARIANTS = {
 def head_for(family, sex, r):
     fam = family
     male = sex == "M"
-    if fam in ("BHR", "CORMET", "DUROM_RS", "CONSERVE", "ADEPT"):
+    if fam in ("BHR", "CORMET", "DUROM_RS", "CONSERVE", "ADEPT", "RECAP", "MITCH"):
         return float(r.choice([46, 48, 50, 50, 52, 52, 54, 54, 56, 58] if male
                               else [38, 40, 42, 44, 44, 46, 46, 48]))
     if fam == "ASR_RS":
@@ -321,6 +344,8 @@ def head_for(family, sex, r):
         return float(r.choice([44, 46, 48, 50, 52, 54] if male else [38, 40, 42, 44, 46]))
     if fam == "ULTAMET36":
         return 36.0
+    if fam == "M2A38":
+        return 38.0
     if fam in ("METASUL28", "ULTAMET28", "REV_METASUL28"):
         return 28.0
     if fam == "CHARNLEY_MOP":
@@ -985,9 +1010,23 @@ class Case:
     def review(self, date, side=None, sym=False, ohs=None, note=None, etype="review"):
         return self.ev(Event(D(date), etype, side=side, sym=sym, ohs=ohs, note=note))
 
-    def ions(self, date, co, cr, unit="ug/L", sample=None, note=None):
-        return self.ev(Event(D(date), "blood_metal_ions", co=co, cr=cr, unit=unit, sample=sample,
-                             note=note))
+    def ions(self, date, co, cr, unit="ug/L", sample=None, note=None, raw_co=None, raw_cr=None):
+        e = self.ev(Event(D(date), "blood_metal_ions", co=co, cr=cr, unit=unit, sample=sample,
+                          note=note))
+        if raw_co is not None:
+            e.raw["cobalt"] = raw_co  # a censored value as the laboratory reports it
+        if raw_cr is not None:
+            e.raw["chromium"] = raw_cr
+        return e
+
+    def texts(self, pr, fem, acet, stem="", manuf=None):
+        pr.fem, pr.acet, pr.stem = fem, acet, stem
+        if manuf is not None:
+            pr.manuf = manuf
+        return pr
+
+    def ion_events(self, year):
+        return [e for e in self.p.events if e.etype == "blood_metal_ions" and e.date.year == year]
 
     def mri(self, date, side, finding="normal"):
         return self.ev(Event(D(date), "mars_mri", side=side, finding=finding))
@@ -1105,13 +1144,14 @@ def build_cases():
 
     # ---- IONS_OVERDUE
     c = Case("IONS-A", S1, "F", "1944-08-08",
-             "36 mm Ultamet MoM THR: reviews current, last whole-blood ions 2024-09-01; hosts a rejected negative-cobalt row")
+             "36 mm Ultamet MoM THR: reviews current, last whole-blood ions 2024-09-01; its 2026 sample is rejected in the LIMS (cobalt -1.2, chromium '<<0.9')")
     c.op("2009-07-21", "R", "ULTAMET36", 36)
     c.routine("2010-05-11", "2026-05-11", ions=False)
     c.routine("2012-09-01", "2024-09-01", review=False)
     c.mri("2014-03-04", "R")
     e = c.ions("2026-05-11", 1.2, 0.9)
-    e.raw["cobalt"] = "-1.2"  # rejected: negative value (would hide the finding if accepted)
+    # both rows rejected: a negative value and a malformed comparator (either would hide the finding)
+    e.lims = {"COB": {"Result": "-1.2"}, "CHR": {"Result": "<<0.9"}}
     c.expect(groups=[LARGE], findings=["IONS_OVERDUE"])
 
     c = Case("IONS-B-SERUM", S2, "F", "1955-06-26",
@@ -1126,23 +1166,23 @@ def build_cases():
     c.expect(groups=[HIGH], findings=["IONS_OVERDUE"], warnings=["SAMPLE_NOT_WHOLE_BLOOD"])
 
     c = Case("IONS-C-NEVER", S3, "M", "1947-02-14",
-             "M2a-Magnum THR never ion-tested (due 12 months after the operation); hosts a rejected ion row with no unit")
+             "M2a-Magnum THR never ion-tested (due 12 months after the operation); its only sample is rejected in the LIMS (no units)")
     c.op("2006-04-19", "R", "M2A", 52)
     c.routine("2010-04-02", "2026-04-02", ions=False)
     c.mri("2013-01-22", "R")
     e = c.ions("2026-04-02", 1.6, 0.7)
-    e.raw["ion_unit"] = ""  # rejected: no unit
+    e.lims = {"COB": {"Units": ""}, "CHR": {"Units": ""}}  # both rows rejected: no unit
     c.expect(groups=[LARGE], findings=["IONS_OVERDUE"])
 
     # ---- ION_REPEAT_OVERDUE
     c = Case("REPEAT-A", S1, "M", "1946-11-05",
-             "ASR XL: latest cobalt 8.6 ug/L (2026-03-12), lower than the previous 9.8: repeat overdue, not rising; a later duplicate row of that event id with different content is rejected")
+             "ASR XL: latest cobalt 8.6 ug/L (2026-03-12), lower than the previous 9.8: repeat overdue, not rising; the LIMS sends that sample's cobalt again as 6.1 (same id A26-nnnnn/cobalt, different content: rejected, the first row stands)")
     c.op("2008-02-26", "L", "ASR_XL", 55)
     c.routine("2011-03-10", "2025-03-10")
     c.ions("2025-09-10", 9.8, 4.1)
     c.review("2026-03-12", "L", ohs=44)
     e = c.ions("2026-03-12", 8.6, 3.9)
-    e.dupe_raw = {"cobalt": "6.1", "note": "corrected result"}  # rejected duplicate; the first row stands
+    e.lims_dupes = [("COB", {"Result": "6.1"})]  # rejected duplicate; the first row stands
     c.mri("2011-05-03", "L")
     c.mri("2025-10-05", "L", "fluid_collection")
     c.expect(groups=[ASR], findings=["ION_REPEAT_OVERDUE"])
@@ -1342,7 +1382,7 @@ def build_cases():
     c.mri("2009-01-20", "L")
     c.mri("2011-06-01", "L")
     c.routine("2011-03-09", "2026-03-09")
-    c.expect(groups=[HIGH], findings=["IMAGING_BASELINE_MISSING"])
+    c.expect(groups=[HIGH], findings=["IMAGING_BASELINE_MISSING"], warnings=["EVENT_BEFORE_PROCEDURE"])
 
     c = Case("BASE-C-HEADUNK", S2, "M", "1949-12-12",
              "BHR modular head THR with blank head size (placed in the large-head group), never scanned")
@@ -1401,7 +1441,7 @@ def build_cases():
     c.xray("2023-05-15", "R")
     c.expect(status="transferred_out")
 
-    c = Case("TRANS-C", S1, "F", "1962-01-19", "ASR resurfacing, event type 'transfer' 2016-02-01")
+    c = Case("TRANS-C", S1, "F", "1962-01-19", "ASR resurfacing, transferred out 2016-02-01 (a spine notification)")
     c.op("2007-07-30", "L", "ASR_RS", 41)
     c.routine("2010-11-02", "2015-11-02")
     c.mri("2011-01-11", "L")
@@ -1423,7 +1463,7 @@ def build_cases():
     c.other("2021-06-07", "declined_follow_up")
     c.expect(status="declined")
 
-    c = Case("DECL-B", S1, "F", "1950-02-10", "ASR XL, event type 'declined' 2015-03-02")
+    c = Case("DECL-B", S1, "F", "1950-02-10", "ASR XL, declined 2015-03-02 (PAS attendance code D, the trust's local code)")
     c.op("2008-01-14", "R", "ASR_XL", 41)
     c.routine("2010-10-20", "2014-10-20")
     c.mri("2010-12-07", "R")
@@ -1681,7 +1721,7 @@ def build_cases():
     c.expect(groups=[HIGH], flags=["OHS_DETERIORATING"])
 
     c = Case("DNA-A", S1, "F", "1958-06-21",
-             "BHR woman, last seen 2025-03-03, did not attend 2026-04-02; hosts a rejected 'phone_call' event")
+             "BHR woman, last seen 2025-03-03, did not attend 2026-04-02; hosts a PAS row with the unknown attendance code 'T' (rejected)")
     c.op("2005-01-31", "R", "BHR", 42)
     c.routine("2011-03-03", "2025-03-03")
     c.mri("2012-04-17", "R")
@@ -1698,7 +1738,7 @@ def build_cases():
     c.other("2026-09-28", "did_not_attend")
     c.expect(groups=[ASR], flags=["DID_NOT_ATTEND"])
 
-    c = Case("DNA-C", S3, "F", "1945-02-22", "28 mm MoM THR on the 24-month schedule; 'dna' recorded 2026-01-05")
+    c = Case("DNA-C", S3, "F", "1945-02-22", "28 mm MoM THR on the 24-month schedule; did not attend 2026-01-05")
     c.op("2004-09-27", "R", "METASUL28", 28)
     c.routine("2010-12-02", "2024-12-02", months=24)
     c.other("2026-01-05", "did_not_attend").raw["event_type"] = "dna"
@@ -1722,7 +1762,7 @@ def build_cases():
         c = Case(label, site, "F", "1950-01-01", "events for an NHS number with no procedure")
         for d, et in evs:
             if et == "blood_metal_ions":
-                c.ions(d, 1.2, 0.9)
+                c.ions(d, 1.2, None)  # cobalt only: one LIMS row, one test
             else:
                 c.other(d, et)
         c.expect(status="not_mom", warnings=["ORPHAN_EVENT"])
@@ -1739,9 +1779,11 @@ def build_cases():
     good = bad.p.nhs
     bad.p.nhs = good[:9] + str((int(good[9]) + 1) % 10)
     assert not nhs_valid(bad.p.nhs)
-    lone("REJECT-DATE", S3, "2015-02-27", "procedure_date 31/02/2015", procedure_date="31/02/2015")
-    lone("REJECT-BEARING", S1, "2012-06-11", "unknown bearing code 'MoX'", bearing="MoX")
-    lone("REJECT-HEAD", S3, "2016-09-05", "head_diameter_mm 95 (outside 20-80)", head_diameter_mm="95")
+    lone("REJECT-DATE", S3, "2015-02-27", "Op Date 31/02/2015 (no such day)", procedure_date="31/02/2015")
+    lone("REJECT-BEARING", S1, "2012-06-11",
+         "bearing 'Metal/Other': a local code the theatre profile does not recode, so not a bearing",
+         bearing="Metal/Other")
+    lone("REJECT-HEAD", S3, "2016-09-05", "Head Size 95 (outside 20-80)", head_diameter_mm="95")
 
     c = Case("REJECT-XML-SIDE", S2, "M", "1947-07-07",
              "XML: second procedure with side 'B' (procedures must be L or R)")
@@ -1749,6 +1791,220 @@ def build_cases():
     pr = c.op("2013-05-20", "L", "CORAIL_COP", 36)
     pr.raw["side"] = "B"
     c.expect(status="not_mom")
+
+    # ==== revision 3: bearings from the implant library, assumed resurfacings
+    BFC, BAM = "BEARING_FROM_COMPONENTS", "BEARING_ASSUMED_MOM"
+
+    c = Case("LIB-RECAP", S1, "F", "1961-03-03",
+             "Biomet ReCap resurfacing, bearing 'N/K' in the 2003-2015 theatre extract: the library finds ReCap")
+    c.op("2008-05-12", "L", "RECAP", 44).shown_bearing = "N/K"
+    c.routine("2011-05-10", "2026-05-11")
+    c.mri("2011-07-12", "L")
+    c.expect(groups=[HIGH], warnings=[BFC])
+
+    c = Case("LIB-MITCH", S3, "M", "1959-09-09",
+             "Finsbury MITCH TRH resurfacing 52 mm in a man, bearing blank: the library needs both words MITCH and TRH")
+    c.op("2009-02-02", "R", "MITCH", 52).shown_bearing = ""
+    c.routine("2010-02-10", "2025-02-10")
+    c.expect(groups=[LOW], warnings=[BFC])
+
+    c = Case("LIB-M2A38", S1, "F", "1946-06-06",
+             "Biomet M2a-38 total hip, bearing 'N/K': 'M2a-38' holds the words M2a and 38")
+    c.op("2006-10-10", "R", "M2A38", 38).shown_bearing = "N/K"
+    c.routine("2011-10-03", "2025-10-06")
+    c.mri("2012-01-17", "R")
+    c.expect(groups=[LARGE], warnings=[BFC])
+
+    c = Case("NOTMOM-M2A-SPLIT", S3, "M", "1950-02-02",
+             "metal-on-polyethylene total hip, bearing 'N/K': M2a is in the cup text and 38 in the head text, "
+             "and a library entry must match within one component: not MoM")
+    pr = c.op("2009-06-15", "L", "EXETER_MOP", 38)
+    pr.shown_bearing = "N/K"
+    c.texts(pr, "Biomet 38 mm cobalt-chrome head", "Biomet M2a Ringloc shell with ArCom polyethylene liner",
+            "Biomet Taperloc stem", "Biomet")
+    c.review("2009-07-27", "L")
+    c.expect(status="not_mom")
+
+    c = Case("ASSUMED-RS-2016", S1, "M", "1968-04-04",
+             "resurfacing 50 mm in a man in 2016 (no bearing column), component texts without a brand: assumed MoM")
+    pr = c.op("2016-06-13", "L", "BHR", 50)
+    c.texts(pr, "Hip resurfacing head 50mm", "Hip resurfacing cup 56mm", "", "")
+    c.routine("2017-06-12", "2026-06-08")
+    c.mri("2017-09-18", "L")
+    c.expect(groups=[LOW], warnings=[BAM])
+
+    c = Case("ASSUMED-CORMET2000", S3, "M", "1957-01-15",
+             "resurfacing 46 mm, bearing blank, texts 'Cormet2000' (one word, so not the library's Cormet): assumed MoM")
+    pr = c.op("2005-11-21", "R", "CORMET", 46)
+    pr.shown_bearing = ""
+    c.texts(pr, "Corin Cormet2000 femoral head", "Corin Cormet2000 cup")
+    c.routine("2010-11-22", "2026-03-16")
+    c.mri("2011-02-08", "R")
+    c.expect(groups=[HIGH], warnings=[BAM])
+
+    c = Case("NONMOM-COM", S1, "F", "1950-08-01",
+             "ceramic-on-metal total hip recorded 'Ceramic/Metal' with a Pinnacle Ultamet metal liner: a known bearing is never overridden")
+    c.op("2009-04-20", "L", "PINNACLE_COM", 36)
+    c.review("2009-06-01", "L")
+    c.expect(status="not_mom")
+
+    c = Case("NONMOM-BRAND-REV", S3, "F", "1958-10-10",
+             "BHR 2004 revised 2012 to ceramic-on-polyethylene recorded 'Ceramic/Poly', cup text '(BHR cup removed)': revised, the revision is not MoM")
+    c.op("2004-04-19", "L", "BHR", 44)
+    c.routine("2010-04-12", "2012-04-16")
+    c.mri("2012-03-01", "L", "pseudotumour")
+    pr = c.op("2012-09-10", "L", "REV_COP", 36)
+    pr.acet = "DePuy Pinnacle shell with Marathon liner (BHR cup removed)"
+    c.review("2012-10-22", "L")
+    c.expect(status="revised")
+
+    c = Case("LIB-BHR-2016", S1, "M", "1966-12-12",
+             "BHR 54 mm in a man, 2016 (no bearing column): the library finds BHR; a PAS row with a blank attendance code is rejected")
+    c.op("2016-02-15", "R", "BHR", 54)
+    c.routine("2017-02-13", "2026-02-09")
+    c.review("2026-09-14", "R").raw["event_type"] = ""
+    c.expect(groups=[LOW], warnings=[BFC])
+
+    c = Case("REV-LIB-MOMREV", S3, "M", "1951-05-05",
+             "BHR 2009 converted 2017 to a BHR modular head on the retained cup (no bearing column): a MoM revision by the library, large head")
+    c.op("2009-03-02", "R", "BHR", 50)
+    c.routine("2010-03-08", "2016-03-07")
+    c.mri("2016-06-13", "R", "fluid_collection")
+    c.op("2017-05-08", "R", "REV_BMHR", 50)
+    c.routine("2018-05-14", "2026-05-11")
+    c.mri("2017-11-20", "R")
+    c.expect(groups=[LARGE], warnings=[BFC])
+
+    c = Case("REV-UNK-NOTASSUMED", S1, "F", "1955-02-20",
+             "BHR 2006 revised 2019 (no bearing column) with an Exeter stem, a Trident ceramic liner and a Biolox head: a revision is never assumed MoM")
+    c.op("2006-07-10", "L", "BHR", 42)
+    c.routine("2010-07-12", "2018-07-09")
+    c.mri("2011-08-09", "L")
+    c.mri("2018-09-03", "L", "muscle_or_bone_damage")
+    pr = c.op("2019-01-14", "L", "REV_COP", 36)
+    c.texts(pr, "CeramTec Biolox delta head", "Stryker Trident shell with ceramic liner",
+            "Stryker Exeter V40 stem", "Stryker")
+    c.review("2019-03-04", "L")
+    c.expect(status="revised")
+
+    c = Case("LIB-BMHR", S3, "M", "1958-05-05",
+             "Birmingham Mid-Head Resection 52 mm, bearing 'N/K', texts name BMHR but not BHR")
+    pr = c.op("2009-09-07", "L", "BHR", 52)
+    pr.shown_bearing = "N/K"
+    c.texts(pr, "Smith & Nephew BMHR femoral component", "Smith & Nephew Birmingham acetabular cup")
+    c.routine("2010-09-13", "2025-09-08")
+    c.expect(groups=[LOW], warnings=[BFC])
+
+    c = Case("XML-LIB-ADEPT", S2, "M", "1960-10-10",
+             "XML: ADEPT resurfacing 52 mm with no bearing attribute: the library reads the <component> texts")
+    c.op("2008-01-14", "L", "ADEPT", 52).shown_bearing = ""
+    c.routine("2010-01-18", "2025-01-20")
+    c.expect(groups=[LOW], warnings=[BFC])
+
+    c = Case("LIB-CONSERVE", S1, "F", "1964-02-14",
+             "Wright Conserve Plus resurfacing, bearing 'N/K': the entry needs both words Conserve and Plus")
+    c.op("2007-07-16", "R", "CONSERVE", 42).shown_bearing = "N/K"
+    c.routine("2011-07-11", "2026-07-13")
+    c.us("2011-10-04", "R")
+    c.expect(groups=[HIGH], warnings=[BFC])
+
+    c = Case("LIB-METASUL", S3, "M", "1940-03-30",
+             "Zimmer Metasul 28 mm total hip, bearing blank: the library finds Metasul; small head")
+    c.op("2005-03-07", "L", "METASUL28", 28).shown_bearing = ""
+    c.routine("2010-03-15", "2012-03-12")
+    c.routine("2014-03-10", "2026-03-09", months=24)
+    c.expect(groups=[SMALL], warnings=[BFC])
+
+    # ==== revision 3: censored values and results assembled into tests (LIMS)
+    CRU = "CENSORED_RESULT_UNCERTAIN"
+    c = Case("CENS-LT10", S1, "M", "1950-11-30",
+             "large-head THR: latest cobalt '<10' ug/L (diluted sample): may or may not be above 7, counts as not raised")
+    c.op("2007-01-15", "L", "BMHR", 52)
+    c.routine("2011-07-04", "2025-07-07")
+    c.review("2026-07-06", "L")
+    c.ions("2026-07-06", 10.0, 1.1, raw_co="<10")
+    c.mri("2012-02-14", "L")
+    c.mri("2025-08-18", "L")
+    c.expect(groups=[LARGE], warnings=[CRU])
+
+    c = Case("CENS-GE7", S3, "F", "1962-07-07",
+             "BHR woman: latest cobalt '>=7' ug/L: not above 7 for certain, counts as not raised")
+    c.op("2008-03-10", "R", "BHR", 44)
+    c.routine("2011-06-06", "2025-06-02")
+    c.review("2026-06-01", "R")
+    c.ions("2026-06-01", 7.0, 2.2, raw_co=">=7")
+    c.mri("2012-04-17", "R")
+    c.mri("2025-07-14", "R")
+    c.expect(groups=[HIGH], warnings=[CRU])
+
+    c = Case("CENS-RISING-GT", S1, "F", "1955-04-04",
+             "ASR resurfacing: cobalt 9.0 then '>20' ug/L (2026-03-02): raised and higher than 9, no imaging since 2024")
+    c.op("2006-05-22", "L", "ASR_RS", 43)
+    c.routine("2011-05-09", "2024-08-05")
+    c.review("2025-08-04", "L")
+    c.ions("2025-08-04", 9.0, 2.1)
+    c.review("2026-03-02", "L")
+    c.ions("2026-03-02", 20.0, 2.4, raw_co=">20")
+    c.mri("2011-07-19", "L")
+    c.mri("2024-01-15", "L")
+    c.expect(groups=[ASR], findings=["ION_REPEAT_OVERDUE", "IMAGING_RISING_IONS_OVERDUE"],
+             flags=["RISING_IONS"])
+
+    c = Case("CENS-NOTHIGHER", S3, "M", "1948-08-08",
+             "M2a-Magnum: cobalt '>8' then 9.2 ug/L (2026-04-01): raised, but 9.2 is not higher than every value '>8' allows: repeat overdue, not rising")
+    c.op("2006-09-18", "L", "M2A", 50)
+    c.routine("2011-09-05", "2024-09-02")
+    c.review("2025-09-01", "L")
+    c.ions("2025-09-01", 8.0, 1.0, raw_co=">8")
+    c.mri("2012-03-13", "L")
+    c.mri("2025-10-06", "L")
+    c.review("2026-04-01", "L")
+    c.ions("2026-04-01", 9.2, 1.1)
+    c.expect(groups=[LARGE], findings=["ION_REPEAT_OVERDUE"])
+
+    c = Case("DATES-DIFFER", S1, "F", "1960-01-20",
+             "BHR woman: last sample's cobalt collected 29/09/2025, its chromium recorded 30/09/2025: one test dated 29 September, ions due 2026-09-29, overdue by 1 day")
+    c.op("2007-09-03", "R", "BHR", 44)
+    c.routine("2011-09-30", "2024-09-30")
+    e = c.ions("2025-09-29", 1.8, 1.2)
+    e.cr_date = D("2025-09-30")
+    c.review("2026-03-16", "R")
+    c.mri("2012-05-22", "R")
+    c.expect(groups=[HIGH], findings=["IONS_OVERDUE"], warnings=["SAMPLE_DATES_DIFFER"])
+
+    c = Case("EQUAL-DUP", S3, "M", "1955-12-01",
+             "BHR 52 mm man: the LIMS sends the last sample's cobalt row twice, identical: loaded once")
+    c.op("2006-12-04", "R", "BHR", 52)
+    c.routine("2011-12-05", "2025-12-01")
+    c.ion_events(2025)[-1].lims_dupes = [("COB", {})]
+    c.expect(groups=[LOW])
+
+    c = Case("NMOL-CENS-NOBAND", S3, "F", "1963-11-11",
+             "BHR woman, nmol/L laboratory: latest cobalt '<120' nmol/L (up to 7.07 ug/L): uncertain; a censored value is never in the rounding band")
+    c.op("2008-06-16", "L", "BHR", 42)
+    c.routine("2011-06-13", "2025-06-09", unit="nmol/L")
+    c.review("2026-06-08", "L")
+    c.ions("2026-06-08", 120.0, 40.0, unit="nmol/L", raw_co="<120")
+    c.mri("2012-08-07", "L")
+    c.expect(groups=[HIGH], warnings=[CRU])
+
+    c = Case("LIMS-REJECTS", S1, "M", "1956-06-06",
+             "BHR 54 mm man, compliant; older LIMS rows rejected: a time 25:10 (2019), chromium '<0' (2020), a sample with no accession number (2021)")
+    c.op("2007-04-23", "L", "BHR", 54)
+    c.routine("2011-04-18", "2025-04-14")
+    c.ion_events(2019)[0].lims = {"COB": {"time": "25:10"}}
+    c.ion_events(2020)[0].lims = {"CHR": {"Result": "<0"}}
+    c.ion_events(2021)[0].lims = {"COB": {"Accession No": ""}, "CHR": {"Accession No": ""}}
+    c.expect(groups=[LOW])
+
+    c = Case("XML-CENS", S2, "F", "1959-03-03",
+             "XML: BHR woman, latest cobalt '<10' (cobalt=\"&lt;10\"), eventDate with a time of day")
+    c.op("2007-02-05", "R", "BHR", 42)
+    c.routine("2011-02-07", "2025-02-03")
+    c.review("2026-02-02", "R")
+    c.ions("2026-02-02", 10.0, 1.3, raw_co="<10").raw["event_date"] = "2026-02-02T10:42:00Z"
+    c.mri("2012-03-20", "R")
+    c.expect(groups=[HIGH], warnings=[CRU])
 
 
 # --------------------------------------------------------------------------
@@ -1960,15 +2216,6 @@ def event_fields(p, e):
     return f
 
 
-PROC_COLUMNS = ["procedure_id", "nhs_number", "local_patient_id", "sex", "date_of_birth",
-                "procedure_date", "side", "procedure_type", "bearing", "head_diameter_mm",
-                "femoral_component", "acetabular_component", "stem_component", "manufacturer",
-                "opcs_code", "trust_code", "site_code", "consultant_code"]
-EVENT_COLUMNS = ["event_id", "nhs_number", "event_date", "event_type", "side", "symptomatic",
-                 "oxford_hip_score", "cobalt", "chromium", "ion_unit", "sample_type",
-                 "imaging_finding", "note"]
-
-
 def xml_attr(v):
     return (str(v).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;")
@@ -1982,6 +2229,16 @@ def xml_text(v):
 def camel(name):
     parts = name.split("_")
     return parts[0] + "".join(w.capitalize() for w in parts[1:])
+
+
+def lab_text(v, unit):
+    """A laboratory value as the laboratory reports it: below the limit of
+    quantification it is censored (<0.5 ug/L, <5 nmol/L)."""
+    if v is None:
+        return ""
+    if unit == "nmol/L":
+        return "<5" if v < 5 else f_num(v)
+    return "<0.5" if v < 0.5 else f_num(v)
 
 
 def write_xml(path, patients):
@@ -2000,6 +2257,10 @@ def write_xml(path, patients):
         for pr in sorted(p.procs, key=lambda x: x.id):
             f = proc_fields(p, pr)
             f["procedure_date"] = f_date(pr.date, xml=True) if "procedure_date" not in pr.raw else f["procedure_date"]
+            if pr.shown_bearing is not None:
+                f["bearing"] = pr.shown_bearing
+            elif pr.mom and p.label is None and R_EXP.random() < 0.1:
+                f["bearing"] = ""  # the site's system did not record it: the library decides
             keys = ["procedure_id", "procedure_date", "side", "procedure_type", "bearing",
                     "head_diameter_mm", "manufacturer", "opcs_code", "trust_code", "site_code",
                     "consultant_code"]
@@ -2016,7 +2277,19 @@ def write_xml(path, patients):
                 out.append("    <procedure %s/>" % a)
         for e in sorted(p.events, key=lambda x: x.id):
             f = event_fields(p, e)
-            f["event_date"] = f_date(e.date, xml=True)
+            if e.etype == "blood_metal_ions":
+                for k, v in (("cobalt", e.co), ("chromium", e.cr)):
+                    if k not in e.raw and v is not None:
+                        f[k] = lab_text(v, e.unit)
+            if "event_date" in e.raw:
+                f["event_date"] = e.raw["event_date"]
+            else:
+                f["event_date"] = f_date(e.date, xml=True)
+                x = R_EXP.random()
+                if x < 0.04 and f["event_date"][4] == "-":
+                    f["event_date"] += "T%02d:%02d:00" % (R_EXP.randint(8, 17), R_EXP.randint(0, 59))
+                elif x < 0.05 and f["event_date"][4] == "-":
+                    f["event_date"] += "T%02d:%02d:00Z" % (R_EXP.randint(8, 17), R_EXP.randint(0, 59))
             keys = ["event_id", "event_date", "event_type", "side", "symptomatic",
                     "oxford_hip_score", "cobalt", "chromium", "ion_unit", "sample_type",
                     "imaging_finding", "note"]
@@ -2028,12 +2301,457 @@ def write_xml(path, patients):
         fh.write("\n".join(out) + "\n")
 
 
-def write_csv(path, columns, rows):
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(columns)
+def write_delimited(path, header, rows, delim=",", encoding="utf-8", line_end="\n"):
+    with open(path, "w", encoding=encoding, newline="") as fh:
+        w = csv.writer(fh, delimiter=delim, lineterminator=line_end)
+        w.writerow(header)
         for r in rows:
-            w.writerow([r[c] for c in columns])
+            w.writerow([r.get(h, "") for h in header])
+
+
+# --------------------------------------------------------------------------
+# the trust's systems, each in its own shape
+
+MON = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+MONTH_FULL = ["January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December"]
+
+
+def dmy(d):
+    return "%02d/%02d/%04d" % (d.day, d.month, d.year)
+
+
+def clock(r, lo=8, hi=17):
+    return "%02d:%02d" % (r.randint(lo, hi), r.randint(0, 59))
+
+
+def nhs_spaced(n, r, p_spaced):
+    return "%s %s %s" % (n[:3], n[3:6], n[6:]) if r.random() < p_spaced else n
+
+
+# ---- theatre / NJR extract
+
+LOCAL_BEARING = {"MoM": "Metal/Metal", "MoP": "Metal/Poly", "CoC": "Ceramic/Ceramic",
+                 "CoP": "Ceramic/Poly", "CoM": "Ceramic/Metal", "MoC": "Metal/Ceramic",
+                 "unknown": "N/K"}
+LOCAL_PTYPE = {"total_hip": "Primary Total Hip", "resurfacing": "Hip Resurfacing",
+               "revision": "Revision Hip"}
+LOCAL_SEX = {"M": "Male", "F": "Female", "U": "Not Known"}
+THEATRE_SPLIT = dt.date(2016, 1, 1)  # the theatre system was replaced on 1 January 2016
+THEATRE_COLUMNS = [("Procedure Ref", "procedure_id"), ("NHS No", "nhs_number"),
+                   ("Hosp No", "local_patient_id"), ("Sex", "sex"), ("DOB", "date_of_birth"),
+                   ("Op Date", "procedure_date"), ("Side", "side"), ("Op Type", "procedure_type"),
+                   ("Bearing Surface", "bearing"), ("Head Size", "head_diameter_mm"),
+                   ("Femoral Component", "femoral_component"),
+                   ("Acetabular Component", "acetabular_component"), ("Stem", "stem_component"),
+                   ("Manufacturer", "manufacturer"), ("OPCS", "opcs_code"), ("Site", "site_code"),
+                   ("Consultant", "consultant_code")]
+KNEE_TYPES = [("Primary Total Knee", "Stryker Triathlon CR femoral component",
+               "Stryker Triathlon tibial baseplate", "W40.1"),
+              ("Unicompartmental Knee", "Zimmer Oxford partial knee femoral component",
+               "Zimmer Oxford tibial tray", "W58.2"),
+              ("Revision Knee", "DePuy Sigma TC3 femoral component", "DePuy Sigma MBT tray", "W40.3"),
+              ("Hip Hemiarthroplasty", "Stryker Exeter unipolar head", "", "W46.1")]
+
+
+NK_SEEN = set()
+
+
+def theatre_row(p, pr):
+    r = R_EXP
+    sex = pr.row_sex or p.sex
+    f = proc_fields(p, pr)  # the canonical values (and the ASR spellings), then the local shape
+    row = {
+        "Procedure Ref": pr.id,
+        "NHS No": nhs_spaced(p.nhs, r, 0.7),
+        "Hosp No": p.lpid,
+        "Sex": {"X": "Not Specified", "0": "Not Known"}.get(pr.raw.get("sex"), LOCAL_SEX[sex]),
+        "DOB": dmy(p.dob) if r.random() < 0.97 else "",
+        "Op Date": pr.raw.get("procedure_date", dmy(pr.date) + " " + clock(r)),
+        "Side": {"L": "Left", "R": "Right"}[pr.side],
+        "Op Type": LOCAL_PTYPE[pr.ptype],
+        "Head Size": pr.raw.get("head_diameter_mm", f_head(pr.head) if pr.head is not None else
+                                ("N/K" if r.random() < 0.7 else "")),
+        "Femoral Component": f["femoral_component"],
+        "Acetabular Component": f["acetabular_component"],
+        "Stem": f["stem_component"],
+        "Manufacturer": pr.manuf,
+        "OPCS": f["opcs_code"],
+        "Site": p.site,
+        "Consultant": pr.consultant,
+    }
+    if pr.date < THEATRE_SPLIT:
+        if "bearing" in pr.raw:
+            b = pr.raw["bearing"]
+        elif pr.shown_bearing is not None:
+            b = pr.shown_bearing
+        elif p.label is None and pr.family != "PINNACLE_COM" and (
+                r.random() < 0.12 or (pr.mom and pr.family not in NK_SEEN)):
+            # not recorded (at least once for each MoM family): the library decides
+            NK_SEEN.add(pr.family)
+            b = "N/K" if r.random() < 0.6 else ""
+        else:
+            b = LOCAL_BEARING[pr.bearing]
+        row["Bearing Surface"] = b
+    if pr.family == "CPT_MOP" and r.random() < 0.3:
+        row["Acetabular Component"] = "Zimmer Trilogy cup with polyethylene liner \u2013 10\u00b0 elevated rim"
+    return row
+
+
+def theatre_extra_rows(csv_patients):
+    """Other operations in the same extract (knees, hemiarthroplasties): the
+    profile's keep rule skips them."""
+    r = R_EXP
+    rows = []
+    bulk = [p for p in csv_patients if p.label is None and p.procs]
+    for k in range(420):
+        p = r.choice(bulk)
+        d = rand_date(r, dt.date(2003, 1, 1), EXPORT_DATE)
+        typ, fem, tib, opcs = r.choice(KNEE_TYPES)
+        rows.append((d, {
+            "Procedure Ref": "TH-%07d" % (k + 1),
+            "NHS No": nhs_spaced(p.nhs, r, 0.7), "Hosp No": p.lpid,
+            "Sex": LOCAL_SEX[p.sex], "DOB": dmy(p.dob), "Op Date": dmy(d) + " " + clock(r),
+            "Side": r.choice(["Left", "Right"]), "Op Type": typ, "Head Size": "",
+            "Bearing Surface": "Metal/Poly" if typ != "Hip Hemiarthroplasty" else "N/K",
+            "Femoral Component": fem, "Acetabular Component": "", "Stem": tib,
+            "Manufacturer": fem.split()[0], "OPCS": opcs, "Site": p.site,
+            "Consultant": p.consultant}))
+    # one row whose operation type was never entered: blank fails the keep list
+    p = bulk[0]
+    rows.append((dt.date(2012, 3, 5), {
+        "Procedure Ref": "TH-%07d" % 421, "NHS No": p.nhs, "Hosp No": p.lpid,
+        "Sex": LOCAL_SEX[p.sex], "DOB": dmy(p.dob), "Op Date": "05/03/2012 14:20",
+        "Side": "Left", "Op Type": "", "Head Size": "", "Bearing Surface": "",
+        "Femoral Component": "", "Acetabular Component": "", "Stem": "", "Manufacturer": "",
+        "OPCS": "", "Site": p.site, "Consultant": p.consultant}))
+    return rows
+
+
+# ---- pathology LIMS: one analyte per row
+
+LIMS_HEADER = ["Accession No", "NHS Number", "Collected", "Test", "Result", "Units", "Specimen"]
+
+
+def lims_specimen(sample, r):
+    if sample == "serum":
+        return "Serum"
+    if sample == "plasma":
+        return "Plasma"
+    x = r.random()
+    return ("EDTA blood" if x < 0.75 else "Whole blood EDTA" if x < 0.85 else
+            "Trace element tube" if x < 0.95 else "")
+
+
+def lims_unit(unit, r):
+    if unit == "nmol/L":
+        return "nmol/L"
+    if unit == "ppb":
+        return "ppb"
+    x = r.random()
+    return "ug/L" if x < 0.85 else ("\u00b5g/L" if x < 0.95 else "ug/l")
+
+
+def lims_samples(p, e):
+    """The rows of one ion event: (sort date, [row, ...]) with accession
+    number to be filled in."""
+    r = R_EXP
+    t = clock(r, 8, 16)
+    spec = lims_specimen(e.sample, r)
+    nhs = nhs_spaced(p.nhs, r, 0.8)
+    rows = []
+    for code_, metal, v in (("COB", "cobalt", e.co), ("CHR", "chromium", e.cr)):
+        d = e.cr_date if (code_ == "CHR" and e.cr_date) else e.date
+        row = {"NHS Number": nhs, "Test": code_, "Units": lims_unit(e.unit, r), "Specimen": spec}
+        when = t if d == e.date else clock(r, 8, 10)
+        if metal in e.raw:
+            row["Result"] = e.raw[metal]
+        elif v is None:
+            if r.random() < 0.6:
+                row["Result"] = "INSUFFICIENT"  # the laboratory could not report it: skipped
+            else:
+                continue
+        else:
+            row["Result"] = lab_text(v, e.unit)
+        over = e.lims.get(code_, {})
+        when = over.get("time", when)
+        row["Collected"] = dmy(d) + " " + when
+        row.update({k: v2 for k, v2 in over.items() if k != "time"})
+        rows.append(row)
+    for code_, over in e.lims_dupes:
+        for row in rows:
+            if row["Test"] == code_:
+                d2 = dict(row)
+                d2.update(over)
+                rows.append(d2)
+                break
+    # other tests requested on the same sample: skipped by the keep rule
+    for code_, unit, lo, hi, prob in (("HB", "g/L", 105, 165, 0.25), ("CRP", "mg/L", 1, 40, 0.15),
+                                      ("CREA", "umol/L", 55, 140, 0.10)):
+        if r.random() < prob:
+            rows.append({"NHS Number": nhs, "Collected": dmy(e.date) + " " + t, "Test": code_,
+                         "Result": str(r.randint(lo, hi)), "Units": unit, "Specimen":
+                         "Serum" if code_ != "HB" else "EDTA blood"})
+    return rows
+
+
+def lims_other_samples(csv_patients, n):
+    """Samples with no metal-ion test at all (full blood counts, CRP)."""
+    r = R_EXP
+    out = []
+    pool = [p for p in csv_patients if p.label is None and p.procs]
+    for _ in range(n):
+        p = r.choice(pool)
+        d = rand_date(r, p.procs[0].date, EXPORT_DATE)
+        nhs = nhs_spaced(p.nhs, r, 0.8)
+        t = clock(r)
+        rows = [{"NHS Number": nhs, "Collected": dmy(d) + " " + t, "Test": "HB",
+                 "Result": str(r.randint(95, 170)), "Units": "g/L", "Specimen": "EDTA blood"}]
+        if r.random() < 0.6:
+            rows.append({"NHS Number": nhs, "Collected": dmy(d) + " " + t, "Test": "CRP",
+                         "Result": "<5" if r.random() < 0.5 else str(r.randint(5, 90)),
+                         "Units": "mg/L", "Specimen": "Serum"})
+        out.append((d, p.nhs, rows))
+    return out
+
+
+# ---- PAS outpatient attendances
+
+PAS_HEADER = ["Appt Id", "NHS Number", "Appt Date", "Clinic", "Appt Type", "Attended Or DNA",
+              "Hip", "Symptomatic", "Oxford Score", "Comments"]
+
+
+def pas_date(d, r):
+    mon = MON[d.month - 1]
+    if d.month == 9 and r.random() < 0.5:
+        mon = "Sept"
+    return "%02d-%s-%04d %s" % (d.day, mon, d.year, clock(r, 8, 16))
+
+
+def pas_row(p, e, clinic):
+    r = R_EXP
+    raw_type = e.raw.get("event_type")
+    if e.etype in ("review", "telephone_review", "virtual_review"):
+        code_ = "5" if r.random() < 0.93 else "6"
+    elif e.etype == "did_not_attend":
+        code_ = "3" if r.random() < 0.85 else "7"
+    else:
+        code_ = "D"  # declined_follow_up: the trust's local code, discharged at the patient's request
+    if raw_type == "phone_call":
+        code_ = "T"  # a local code the profile does not know: the row is rejected
+    elif raw_type == "":
+        code_ = ""
+    review = e.etype in ("review", "telephone_review", "virtual_review")
+    ohs = e.raw.get("oxford_hip_score", "" if e.ohs is None else str(e.ohs))
+    if review and ohs == "" and r.random() < 0.5:
+        ohs = "N/A"
+    return {
+        "NHS Number": nhs_spaced(p.nhs, r, 0.5),
+        "Appt Date": pas_date(e.date, r),
+        "Clinic": clinic,
+        "Appt Type": {"telephone_review": "Telephone", "virtual_review": "Video"}.get(e.etype, "Face to face"),
+        "Attended Or DNA": code_,
+        "Hip": {"L": "Left", "R": "Right", "B": "Both"}.get(e.side, "") if review else "",
+        "Symptomatic": ("" if e.sym is None else ("Y" if e.sym else "N")) if review else "",
+        "Oxford Score": ohs if review else "",
+        "Comments": e.note or "",
+    }
+
+
+# ---- RIS exams
+
+RIS_HEADER = ["Accession", "NHS No", "Exam Date", "Exam Code", "Exam Name", "Laterality",
+              "Conclusion"]
+RIS_EXAMS = {"mars_mri": ("MRHIPM", "MRI hip (MARS protocol)"), "ultrasound": ("USHIP", "US hip"),
+             "xray_hip": ("XHIP", "XR hip"), "xray_pelvis": ("XPELV", "XR pelvis")}
+RIS_FINDING = {"normal": "Normal appearances", "fluid_collection": "Fluid collection",
+               "pseudotumour": "Soft tissue mass (pseudotumour)",
+               "muscle_or_bone_damage": "Muscle or bone damage", "other": "Other abnormality",
+               None: ""}
+RIS_OTHER = [("XCHES", "XR chest", "No acute cardiopulmonary abnormality."),
+             ("CTHEA", "CT head", "No acute intracranial abnormality."),
+             ("USABD", "US abdomen", "Gallstones. Otherwise normal."),
+             ("MRLSP", "MRI lumbar spine", "Degenerative change L4/5."),
+             ("XKNEL", "XR knee", "Moderate osteoarthritis.")]
+
+
+def ris_stamp(d, r):
+    s = "%04d%02d%02d%02d%02d" % (d.year, d.month, d.day, r.randint(8, 19), r.randint(0, 59))
+    return s + ("%02d" % r.randint(0, 59) if r.random() < 0.3 else "")
+
+
+def ris_row(p, e):
+    r = R_EXP
+    if e.etype == "xray":
+        kind = "xray_pelvis" if (e.side is None and r.random() < 0.7) else "xray_hip"
+    else:
+        kind = e.etype
+    code_, name = RIS_EXAMS[kind]
+    side = {"L": "L", "R": "R", "B": "B"}.get(e.side, "")
+    if side == "" and r.random() < 0.5:
+        side = "N/A"
+    if e.etype == "xray":
+        concl = "Satisfactory appearances" if r.random() < 0.4 else ""
+    else:
+        concl = RIS_FINDING[e.finding]
+    return {"NHS No": nhs_spaced(p.nhs, r, 0.3), "Exam Date": ris_stamp(e.date, r), "Exam Code": code_,
+            "Exam Name": name, "Laterality": side, "Conclusion": concl}
+
+
+# ---- national spine: deaths and transfers out
+
+SPINE_HEADER = ["Notification Id", "NHS Number", "Notification", "Effective Date", "Detail"]
+
+
+def spine_date(d, r):
+    if r.random() < 0.8:
+        return "%d %s %04d" % (d.day, MON[d.month - 1], d.year)
+    return "%d %s %04d" % (d.day, MONTH_FULL[d.month - 1], d.year)
+
+
+def spine_row(p, e):
+    r = R_EXP
+    return {"NHS Number": p.nhs, "Notification": "Death" if e.etype == "death" else "Transferred out",
+            "Effective Date": spine_date(e.date, r), "Detail": e.note or ""}
+
+
+# ---- profiles and the manifest
+
+PROFILES = {
+    "theatre": {
+        "name": "Theatre system / NJR extract, hip and knee operations",
+        "encoding": "cp1252",
+        "null_values": ["N/K", "NULL"],
+        "columns": {h: c for h, c in THEATRE_COLUMNS},
+        "constants": {"trust_code": "RXH"},
+        "keep": {"procedure_type": ["Primary Total Hip", "Hip Resurfacing", "Revision Hip"]},
+        "values": {
+            "procedure_type": {"Primary Total Hip": "total_hip", "Hip Resurfacing": "resurfacing",
+                               "Revision Hip": "revision"},
+            "bearing": {"Metal/Metal": "MoM", "Metal/Poly": "MoP", "Ceramic/Ceramic": "CoC",
+                        "Ceramic/Poly": "CoP", "Ceramic/Metal": "CoM", "Metal/Ceramic": "MoC"},
+            "sex": {"Not Known": "0", "Not Specified": "9"},
+        },
+    },
+    "lims": {
+        "name": "Pathology LIMS, trace elements (one analyte per row)",
+        "encoding": "utf-8",
+        "delimiter": "|",
+        "date_order": "dmy",
+        "columns": {"Accession No": "sample_id", "NHS Number": "nhs_number", "Collected": "sample_date",
+                    "Test": "analyte", "Result": "value", "Units": "unit", "Specimen": "specimen"},
+        "keep": {"analyte": ["COB", "CHR"]},
+        "skip": {"value": ["INSUFFICIENT", "CLOTTED"]},
+        "values": {"analyte": {"COB": "cobalt", "CHR": "chromium"},
+                   "specimen": {"Trace element tube": "whole_blood"}},
+    },
+    "pas": {
+        "name": "PAS outpatient attendances, hip clinics",
+        "null_values": ["N/A", "NULL"],
+        "columns": {"Appt Id": "event_id", "NHS Number": "nhs_number", "Appt Date": "event_date",
+                    "Attended Or DNA": "event_type", "Hip": "side", "Symptomatic": "symptomatic",
+                    "Oxford Score": "oxford_hip_score", "Comments": "note"},
+        "skip": {"event_type": ["0", "2", "4"]},
+        "values": {"event_type": {"5": "review", "6": "review", "3": "did_not_attend",
+                                  "7": "did_not_attend", "D": "declined_follow_up"}},
+    },
+    "ris": {
+        "name": "Radiology information system, exams of the trust's patients",
+        "null_values": ["N/A"],
+        "columns": {"Accession": "event_id", "NHS No": "nhs_number", "Exam Date": "event_date",
+                    "Exam Code": "event_type", "Laterality": "side", "Conclusion": "imaging_finding"},
+        "keep": {"event_type": ["MRHIPM", "USHIP", "XHIP", "XPELV"]},
+        "values": {
+            "event_type": {"MRHIPM": "mars_mri", "USHIP": "ultrasound", "XHIP": "xray",
+                           "XPELV": "xray"},
+            "imaging_finding": {"Normal appearances": "normal", "Satisfactory appearances": "normal",
+                                "Fluid collection": "fluid_collection",
+                                "Soft tissue mass (pseudotumour)": "pseudotumour",
+                                "Muscle or bone damage": "muscle_or_bone_damage",
+                                "Other abnormality": "other"},
+        },
+    },
+    "spine": {
+        "name": "NHS Spine notifications for the trust's registered patients",
+        "columns": {"Notification Id": "event_id", "NHS Number": "nhs_number",
+                    "Notification": "event_type", "Effective Date": "event_date", "Detail": "note"},
+        "skip": {"event_type": ["Change of address", "Change of GP practice"]},
+        "values": {"event_type": {"Death": "death", "Transferred out": "transferred_out"}},
+    },
+}
+
+PROFILE_COMMENTS = {
+    "theatre": "# The theatre system's extract: local headers, local bearing codes, knees in the same\n"
+               "# file. Both files of the source (2003-2015 with a bearing column, 2016-2026 without).\n",
+    "lims": "# The pathology LIMS: pipe-delimited, one analyte per row, date-times, censored values.\n"
+            "# No result id: each row is identified as <Accession No>/<analyte>.\n",
+    "pas": "# The patient administration system: one row per outpatient appointment, NHS Data\n"
+           "# Dictionary attendance codes plus the trust's local code D (discharged at the\n"
+           "# patient's request).\n",
+    "ris": "# The radiology information system: every exam of the trust's patients, local exam codes,\n"
+           "# HL7-style timestamps (YYYYMMDDHHMM[SS]).\n",
+    "spine": "# NHS Spine notifications: deaths and transfers out; address changes are skipped.\n",
+}
+
+SOURCES = [
+    {"name": "theatre", "path": "exports/theatre", "profile": "profiles/theatre.toml", "cumulative": True},
+    {"name": "rxh02-xml", "path": "exports/site-rxh02.xml"},
+    {"name": "lims", "path": "exports/lims-metal-ions.txt", "profile": "profiles/lims.toml",
+     "cumulative": True},
+    {"name": "pas", "path": "exports/pas-attendances.csv", "profile": "profiles/pas.toml",
+     "cumulative": True, "max_withdraw_percent": 10},
+    {"name": "ris", "path": "exports/ris-exams.csv", "profile": "profiles/ris.toml", "cumulative": True},
+    {"name": "spine", "path": "exports/spine-deaths-transfers.csv", "profile": "profiles/spine.toml"},
+]
+
+
+def toml_str(s):
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def toml_key(k):
+    return k if re.match(r"^[A-Za-z][A-Za-z0-9_-]*$", k) else toml_str(k)
+
+
+def toml_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    return toml_str(v)
+
+
+def profile_toml(name):
+    prof = PROFILES[name]
+    out = [PROFILE_COMMENTS[name].rstrip("\n")]
+    for k, v in prof.items():
+        if not isinstance(v, dict):
+            out.append("%s = %s" % (k, toml_value(v)))
+    for table in ("columns", "constants", "keep", "skip"):
+        if table in prof:
+            out.append("")
+            out.append("[%s]" % table)
+            for k, v in prof[table].items():
+                out.append("%s = %s" % (toml_key(k), toml_value(v)))
+    for field, table in prof.get("values", {}).items():
+        out.append("")
+        out.append("[values.%s]" % field)
+        for k, v in table.items():
+            out.append("%s = %s" % (toml_key(k), toml_value(v)))
+    return "\n".join(out) + "\n"
+
+
+def manifest_toml():
+    out = ["# The sources manifest of trust RXH: one [[source]] per system, in load order.",
+           "# Paths are relative to this file. Cumulative sources send complete snapshots."]
+    for s in SOURCES:
+        out.append("")
+        out.append("[[source]]")
+        for k, v in s.items():
+            out.append("%s = %s" % (k, toml_value(v)))
+    return "\n".join(out) + "\n"
 
 
 # --------------------------------------------------------------------------
@@ -2058,43 +2776,1264 @@ def build():
     return patients
 
 
-def main():
-    patients = build()
+PAS_TYPES = ("review", "telephone_review", "virtual_review", "did_not_attend", "declined_follow_up")
+RIS_TYPES = ("mars_mri", "ultrasound", "xray")
+SPINE_TYPES = ("death", "transferred_out")
+
+
+def write_exports(patients):
+    """Writes every export; returns {relative path: row count}."""
+    counts = {}
+    exp = os.path.join(HERE, "exports")
+    os.makedirs(os.path.join(exp, "theatre"), exist_ok=True)
+    os.makedirs(os.path.join(HERE, "profiles"), exist_ok=True)
     csv_patients = [p for p in patients if p.site != XML_SITE]
     xml_patients = [p for p in patients if p.site == XML_SITE]
 
-    prow = []
+    # theatre: two files, split where the theatre system was replaced
+    rows = []
     for p in csv_patients:
         for pr in p.procs:
-            prow.append((pr.id, proc_fields(p, pr)))
-    prow.sort(key=lambda x: x[0])
+            rows.append((pr.date, pr.id, theatre_row(p, pr)))
+    extra = theatre_extra_rows(csv_patients)
+    rows += [(d, "~" + row["Procedure Ref"], row) for d, row in extra]
+    rows.sort(key=lambda x: (x[0], x[1]))
+    old = [row for d, _, row in rows if d < THEATRE_SPLIT]
+    new = [row for d, _, row in rows if d >= THEATRE_SPLIT]
+    header_old = [h for h, _ in THEATRE_COLUMNS]
+    header_new = [h for h in header_old if h != "Bearing Surface"]
+    write_delimited(os.path.join(exp, "theatre", "procedures-2003-2015.csv"), header_old, old,
+                    encoding="cp1252", line_end="\r\n")
+    write_delimited(os.path.join(exp, "theatre", "procedures-2016-2026.csv"), header_new, new,
+                    encoding="cp1252", line_end="\r\n")
+    counts["exports/theatre/procedures-2003-2015.csv"] = len(old)
+    counts["exports/theatre/procedures-2016-2026.csv"] = len(new)
 
-    erow = []
-    dupes = []
-    for p in csv_patients:
-        for e in p.events:
-            f = event_fields(p, e)
-            erow.append((e.id, f))
-            if e.dupe_raw:
-                d = dict(f)
-                d.update(e.dupe_raw)
-                dupes.append(d)
-    erow.sort(key=lambda x: x[0])
-
-    write_csv(os.path.join(HERE, "procedures.csv"), PROC_COLUMNS, [f for _, f in prow])
-    write_csv(os.path.join(HERE, "events.csv"), EVENT_COLUMNS, [f for _, f in erow] + dupes)
-
+    # XML: the site's own export, canonical
     def first_proc_id(p):
         return min((pr.id for pr in p.procs), default="~" + p.nhs)
     xml_patients.sort(key=first_proc_id)
-    write_xml(os.path.join(HERE, "site-rxh02.xml"), xml_patients)
+    write_xml(os.path.join(exp, "site-rxh02.xml"), xml_patients)
+    counts["exports/site-rxh02.xml"] = sum(len(p.procs) + len(p.events) for p in xml_patients)
 
-    n_mom = sum(1 for p in patients if any(pr.mom for pr in p.procs))
-    print("procedures.csv: %d rows; events.csv: %d rows; site-rxh02.xml: %d patients, "
-          "%d procedures, %d events; MoM patients: %d"
-          % (len(prow), len(erow) + len(dupes), len(xml_patients),
-             sum(len(p.procs) for p in xml_patients), sum(len(p.events) for p in xml_patients),
-             n_mom))
+    # the CSV patients' events, in date order, to their systems
+    evs = sorted(((e.id, p, e) for p in csv_patients for e in p.events), key=lambda x: x[0])
+    lims, pas, ris, spine = [], [], [], []
+    # two bulk samples whose chromium was added on the next day (the test keeps the cobalt's date)
+    r = R_EXP
+    designed = {p.nhs for p in CASES}
+    late_cr = [e for _, p, e in evs if e.etype == "blood_metal_ions" and p.nhs not in designed
+               and e.cr is not None and e.date < dt.date(2026, 1, 1)]
+    for e in r.sample(late_cr, 2):
+        e.cr_date = add_days(e.date, 1)
+    for _, p, e in evs:
+        if e.etype == "blood_metal_ions":
+            lims.append((e.date, p.nhs, lims_samples(p, e)))
+        elif e.etype in PAS_TYPES:
+            clinic = "MOMHIP" if any(pr.mom for pr in p.procs) else "ORTHOHIP"
+            pas.append((e.date, p.nhs, pas_row(p, e, clinic)))
+        elif e.etype in RIS_TYPES:
+            ris.append((e.date, p.nhs, ris_row(p, e)))
+        elif e.etype in SPINE_TYPES:
+            spine.append((e.date, p.nhs, spine_row(p, e)))
+        else:
+            raise ValueError(e.etype)
+
+    # LIMS: a few bulk samples re-sent (identical, or with a corrected value:
+    # the second is then a duplicate id with different content)
+    bulk_ion = [k for k, (d, nhs, rows) in enumerate(lims)
+                if d <= AS_OF and nhs not in designed and rows and rows[0]["Test"] == "COB"
+                and rows[0]["Result"][0].isdigit()]
+    picked = r.sample(bulk_ion, 7)
+    for k in picked[:5]:
+        rows = lims[k][2]
+        rows.insert(1, dict(rows[0]))  # the same row twice: loaded once
+    for k in picked[5:]:
+        rows = lims[k][2]
+        again = dict(rows[0])
+        again["Result"] = "%.2f" % (float(again["Result"]) + 0.3)  # a corrected value, sent later
+        rows.append(again)
+    lims += [(d, nhs, rows) for d, nhs, rows in lims_other_samples(csv_patients, 700)]
+    # samples the laboratory could not analyse: both rows skipped, no test
+    mom_bulk = [p for p in csv_patients if p.label is None and any(pr.mom for pr in p.procs)]
+    for p in r.sample(mom_bulk, 3):
+        d = rand_date(r, min(pr.date for pr in p.procs if pr.mom), AS_OF)
+        when = dmy(d) + " " + clock(r)
+        lims.append((d, p.nhs, [{"NHS Number": p.nhs, "Collected": when, "Test": t, "Result": "CLOTTED",
+                                 "Units": "ug/L", "Specimen": "EDTA blood"} for t in ("COB", "CHR")]))
+    lims.sort(key=lambda x: (x[0], x[1]))
+    seq = {}
+    out = []
+    for d, nhs, rows in lims:
+        yy = d.year % 100
+        seq[yy] = seq.get(yy, 0) + 1
+        acc = "A%02d-%05d" % (yy, seq[yy])
+        for row in rows:
+            row = dict(row)
+            row.setdefault("Accession No", acc)  # a designed row may carry a blank one
+            out.append(row)
+    write_delimited(os.path.join(exp, "lims-metal-ions.txt"), LIMS_HEADER, out, delim="|",
+                    line_end="\r\n")
+    counts["exports/lims-metal-ions.txt"] = len(out)
+
+    # PAS: plus cancelled appointments and appointments not yet held
+    extra = []
+    for p in csv_patients:
+        mom = any(pr.mom for pr in p.procs)
+        clinic = "MOMHIP" if mom else "ORTHOHIP"
+        for e in p.events:
+            if e.etype in ("review", "telephone_review", "virtual_review") and r.random() < 0.1:
+                d = add_days(e.date, -r.randint(7, 40))
+                extra.append((d, p.nhs, {"NHS Number": p.nhs, "Appt Date": pas_date(d, r),
+                                         "Clinic": clinic, "Appt Type": "Face to face",
+                                         "Attended Or DNA": "2" if r.random() < 0.6 else "4",
+                                         "Comments": ""}))
+        alive = not any(e.etype in ("death", "transferred_out", "declined_follow_up") for e in p.events)
+        recent = [e for e in p.events if e.etype == "review" and e.date.year >= 2025]
+        if mom and alive and recent:
+            d = add_days(EXPORT_DATE, r.randint(7, 180))
+            extra.append((d, p.nhs, {"NHS Number": p.nhs, "Appt Date": pas_date(d, r),
+                                     "Clinic": clinic, "Appt Type": "Face to face",
+                                     "Attended Or DNA": "0", "Comments": ""}))
+    allp = sorted(pas + extra, key=lambda x: (x[0], x[1]))
+    for k, (_, _, row) in enumerate(allp, start=1):
+        row["Appt Id"] = "OPA%07d" % k
+    write_delimited(os.path.join(exp, "pas-attendances.csv"), PAS_HEADER, [x[2] for x in allp])
+    counts["exports/pas-attendances.csv"] = len(allp)
+
+    # RIS: plus every other exam of the same patients
+    pool = [p for p in csv_patients if p.procs]
+    extra = []
+    for _ in range(1500):
+        p = r.choice(pool)
+        d = rand_date(r, dt.date(2003, 1, 1), EXPORT_DATE)
+        code_, name, concl = r.choice(RIS_OTHER)
+        extra.append((d, p.nhs, {"NHS No": nhs_spaced(p.nhs, r, 0.3), "Exam Date": ris_stamp(d, r),
+                                 "Exam Code": code_, "Exam Name": name,
+                                 "Laterality": "" if code_ != "XKNEL" else r.choice("LR"),
+                                 "Conclusion": concl}))
+    allr = sorted(ris + extra, key=lambda x: (x[0], x[1]))
+    for k, (_, _, row) in enumerate(allr, start=1):
+        row["Accession"] = "RAD%07d" % k
+    write_delimited(os.path.join(exp, "ris-exams.csv"), RIS_HEADER, [x[2] for x in allr])
+    counts["exports/ris-exams.csv"] = len(allr)
+
+    # spine: plus address changes
+    extra = []
+    for _ in range(260):
+        p = r.choice(pool)
+        d = rand_date(r, dt.date(2010, 1, 1), EXPORT_DATE)
+        extra.append((d, p.nhs, {"NHS Number": p.nhs,
+                                 "Notification": "Change of address" if r.random() < 0.8 else "Change of GP practice",
+                                 "Effective Date": spine_date(d, r), "Detail": ""}))
+    alls = sorted(spine + extra, key=lambda x: (x[0], x[1]))
+    for k, (_, _, row) in enumerate(alls, start=1):
+        row["Notification Id"] = "SPN%06d" % k
+    write_delimited(os.path.join(exp, "spine-deaths-transfers.csv"), SPINE_HEADER, [x[2] for x in alls])
+    counts["exports/spine-deaths-transfers.csv"] = len(alls)
+
+    for name in ("theatre", "lims", "pas", "ris", "spine"):
+        with open(os.path.join(HERE, "profiles", name + ".toml"), "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(profile_toml(name))
+    with open(os.path.join(HERE, "sources.toml"), "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(manifest_toml())
+    return counts
+# --------------------------------------------------------------------------
+# An independent reading of the input contract and of the rule pack: the
+# files written above are read back as momaudit would be given them (the
+# sources manifest, each source's profile, the CSV dialect, the XML), every
+# row is accepted, rejected or skipped, and the rules are evaluated as of
+# AS_OF. The figures go to expected.json and README.md.
+
+import re
+import xml.etree.ElementTree as ET
+
+
+class RowReject(Exception):
+    pass
+
+
+class FileRefused(Exception):
+    pass
+
+
+MONTH_NAMES = {}
+for _k, _n in enumerate(["january", "february", "march", "april", "may", "june", "july",
+                         "august", "september", "october", "november", "december"], start=1):
+    MONTH_NAMES[_n] = _k
+    MONTH_NAMES[_n[:3]] = _k
+MONTH_NAMES["sept"] = 9
+
+_TIME = r"(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?"
+_ZONE = r"(?:Z|[+-]\d{2}(?::?\d{2})?)?"
+_TAIL = r"(?:(?:T| +)" + _TIME + _ZONE + r")?"
+RE_D_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})" + _TAIL + r"$")
+RE_D_SLASH = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})" + _TAIL + r"$")
+RE_D_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?" + _ZONE + r"|" + _TAIL[3:-2] + r")?$")
+RE_D_MONTH = re.compile(r"^(\d{1,2})([- ])([A-Za-z]+)\2(\d{4})" + _TAIL + r"$")
+
+
+def _time_ok(h, m, s):
+    if h is None:
+        return True
+    return int(h) <= 23 and int(m) <= 59 and (s is None or int(s) <= 59)
+
+
+def parse_date(s, order="dmy"):
+    s = s.strip()
+    m = RE_D_ISO.match(s)
+    if m:
+        y, mo, d, h, mi, se = m.groups()
+    else:
+        m = RE_D_SLASH.match(s)
+        if m:
+            a, b, y, h, mi, se = m.groups()
+            d, mo = (a, b) if order == "dmy" else (b, a)
+        else:
+            m = RE_D_COMPACT.match(s)
+            if m:
+                y, mo, d, h1, m1, s1, h2, m2, s2 = m.groups()
+                h, mi, se = (h1, m1, s1) if h1 is not None else (h2, m2, s2)
+            else:
+                m = RE_D_MONTH.match(s)
+                if not m:
+                    raise RowReject("unparseable date")
+                d, _, name, y, h, mi, se = m.groups()
+                mo = MONTH_NAMES.get(name.lower())
+                if mo is None:
+                    raise RowReject("unparseable date")
+    if not _time_ok(h, mi, se):
+        raise RowReject("invalid time of day")
+    try:
+        return dt.date(int(y), int(mo), int(d))
+    except ValueError:
+        raise RowReject("impossible date")
+
+
+def parse_nhs(s):
+    t = re.sub(r"[ -]", "", s.strip())
+    if not nhs_valid(t):
+        raise RowReject("invalid NHS number")
+    return t
+
+
+RE_NUM = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
+RE_LAB = re.compile(r"^(<=|>=|<|>|\u2264|\u2265)? *([+-]?\d+(?:\.\d+)?)$")
+
+
+def parse_number(s):
+    if not RE_NUM.match(s):
+        raise RowReject("not a number")
+    return float(s)
+
+
+def parse_lab(s):
+    """(comparator or None, number). Raises on anything else."""
+    m = RE_LAB.match(s)
+    if not m:
+        raise RowReject("not a laboratory value")
+    c, n = m.groups()
+    c = {"\u2264": "<=", "\u2265": ">="}.get(c, c)
+    v = float(n)
+    if c == "<" and v <= 0:
+        raise RowReject("censored value allows no possible value")
+    return c, v
+
+
+def cf(s):
+    return s.strip().casefold()
+
+
+SIDE_P = {"l": "L", "r": "R", "left": "L", "right": "R"}
+SIDE_E = dict(SIDE_P, b="B", both="B")
+SEX_CODES = {"1": "M", "m": "M", "male": "M", "2": "F", "f": "F", "female": "F",
+             "0": "U", "9": "U", "x": "U", "": "U"}
+BOOL_CODES = {"y": True, "yes": True, "true": True, "1": True,
+              "n": False, "no": False, "false": False, "0": False}
+PTYPE_CODES = {"total_hip": "total_hip", "thr": "total_hip", "primary_thr": "total_hip",
+               "resurfacing": "resurfacing", "hr": "resurfacing", "hip_resurfacing": "resurfacing",
+               "revision": "revision", "rev": "revision"}
+BEARING_CODES = {"mom": "MoM", "mop": "MoP", "coc": "CoC", "cop": "CoP", "com": "CoM",
+                 "moc": "MoC", "unknown": "unknown", "": "unknown", "metal-on-metal": "MoM",
+                 "metal on metal": "MoM", "m-o-m": "MoM"}
+ETYPE_CODES = {}
+for _t, _syn in (("review", ["clinic", "follow_up", "telephone_review", "virtual_review"]),
+                 ("blood_metal_ions", ["ions", "metal_ions", "blood_test"]),
+                 ("mars_mri", ["mri"]), ("ultrasound", ["us"]), ("xray", ["radiograph"]),
+                 ("did_not_attend", ["dna"]), ("declined_follow_up", ["declined"]),
+                 ("transferred_out", ["transfer"]), ("death", ["deceased"])):
+    ETYPE_CODES[_t] = _t
+    for _s in _syn:
+        ETYPE_CODES[_s] = _t
+UNIT_CODES = {"ug/l": "ug/L", "\u00b5g/l": "ug/L", "\u03bcg/l": "ug/L", "ppb": "ug/L",
+              "nmol/l": "nmol/L"}
+SAMPLE_CODES = {"": "whole_blood", "whole_blood": "whole_blood", "serum": "serum", "plasma": "plasma"}
+SPECIMEN_CODES = dict(SAMPLE_CODES, blood="whole_blood")
+SPECIMEN_CODES["edta blood"] = "whole_blood"
+SPECIMEN_CODES["edta whole blood"] = "whole_blood"
+SPECIMEN_CODES["whole blood edta"] = "whole_blood"
+FINDING_CODES = {x: x for x in ("normal", "fluid_collection", "pseudotumour",
+                                "muscle_or_bone_damage", "other")}
+FINDING_CODES[""] = None
+ANALYTE_CODES = {"cobalt": "cobalt", "co": "cobalt", "blood cobalt": "cobalt",
+                 "cobalt blood": "cobalt", "chromium": "chromium", "cr": "chromium",
+                 "blood chromium": "chromium", "chromium blood": "chromium"}
+
+
+def code(table, s, what):
+    k = cf(s)
+    if k not in table:
+        raise RowReject("unknown %s" % what)
+    return table[k]
+
+
+def to_ug(metal, v, unit):
+    if unit == "nmol/L":
+        return v * (CO_NMOL_TO_UG if metal == "cobalt" else CR_NMOL_TO_UG)
+    return v
+
+
+PROC_FIELDS = ["procedure_id", "nhs_number", "local_patient_id", "sex", "date_of_birth",
+               "procedure_date", "side", "procedure_type", "bearing", "head_diameter_mm",
+               "femoral_component", "acetabular_component", "stem_component", "manufacturer",
+               "opcs_code", "trust_code", "site_code", "consultant_code"]
+EVENT_FIELDS = ["event_id", "nhs_number", "event_date", "event_type", "side", "symptomatic",
+                "oxford_hip_score", "cobalt", "chromium", "ion_unit", "sample_type",
+                "imaging_finding", "note"]
+RESULT_FIELDS = ["result_id", "nhs_number", "sample_id", "sample_date", "analyte", "value",
+                 "unit", "specimen", "note"]
+KIND_FIELDS = {"procedures": PROC_FIELDS, "events": EVENT_FIELDS, "results": RESULT_FIELDS}
+REQUIRED = {"procedures": ["procedure_id", "nhs_number", "procedure_date", "side", "procedure_type"],
+            "events": ["event_id", "nhs_number", "event_date", "event_type"],
+            "results": ["nhs_number", "sample_date", "analyte", "value", "unit"]}
+
+
+def make_procedure(f, order, export_date=None):
+    """f: canonical field -> raw text (trimmed, '' when blank or absent)."""
+    pid = f.get("procedure_id", "")
+    if not pid:
+        raise RowReject("blank procedure_id")
+    nhs = parse_nhs(f.get("nhs_number", ""))
+    d = parse_date(f.get("procedure_date", ""), order)
+    if export_date is not None and d > export_date:
+        raise RowReject("procedure after the export date")
+    side = code(SIDE_P, f.get("side", ""), "side")
+    ptype = code(PTYPE_CODES, f.get("procedure_type", ""), "procedure type")
+    bearing = code(BEARING_CODES, f.get("bearing", ""), "bearing")
+    sex = code(SEX_CODES, f.get("sex", ""), "sex")
+    if f.get("date_of_birth", ""):
+        parse_date(f["date_of_birth"], order)
+    head = None
+    if f.get("head_diameter_mm", ""):
+        head = parse_number(f["head_diameter_mm"])
+        if not 20 <= head <= 80:
+            raise RowReject("head diameter outside 20-80")
+    comps = [f.get(k, "") for k in ("femoral_component", "acetabular_component", "stem_component")]
+    return {"id": pid, "nhs": nhs, "date": d, "side": side, "ptype": ptype, "bearing": bearing,
+            "sex": sex, "head": head, "comps": [c for c in comps if c],
+            "trust": f.get("trust_code", ""), "site": f.get("site_code", ""),
+            "consultant": f.get("consultant_code", "")}
+
+
+def parse_labvalue_field(metal, s, unit, belongs):
+    if s == "":
+        return None
+    c, v = parse_lab(s)
+    if belongs and v < 0:
+        raise RowReject("negative laboratory value")
+    if unit is None:
+        return (c, v, None, None)
+    return (c, v, unit, to_ug(metal, v, unit))
+
+
+def make_event(f, order):
+    eid = f.get("event_id", "")
+    if not eid:
+        raise RowReject("blank event_id")
+    nhs = parse_nhs(f.get("nhs_number", ""))
+    d = parse_date(f.get("event_date", ""), order)
+    if f.get("event_type", "") == "":
+        raise RowReject("blank event_type")
+    et = code(ETYPE_CODES, f["event_type"], "event type")
+    side = code(SIDE_E, f.get("side", ""), "side") if f.get("side", "") else None
+    sym = code(BOOL_CODES, f.get("symptomatic", ""), "boolean") if f.get("symptomatic", "") else None
+    ohs = None
+    if f.get("oxford_hip_score", ""):
+        v = parse_number(f["oxford_hip_score"])
+        if et == "review":
+            if v != int(v) or not 0 <= v <= 48:
+                raise RowReject("oxford_hip_score outside 0-48")
+            ohs = int(v)
+    is_ion = et == "blood_metal_ions"
+    unit = code(UNIT_CODES, f.get("ion_unit", ""), "unit") if f.get("ion_unit", "") else None
+    sample = code(SAMPLE_CODES, f.get("sample_type", ""), "sample type")
+    co = parse_labvalue_field("cobalt", f.get("cobalt", ""), unit, is_ion)
+    cr = parse_labvalue_field("chromium", f.get("chromium", ""), unit, is_ion)
+    finding = code(FINDING_CODES, f.get("imaging_finding", ""), "imaging finding")
+    if is_ion:
+        if co is None and cr is None:
+            raise RowReject("ion event without cobalt or chromium")
+        if unit is None:
+            raise RowReject("ion event without a unit")
+    return {"id": eid, "nhs": nhs, "date": d, "type": et, "side": side if side != "B" else None,
+            "sym": sym, "ohs": ohs, "co": co if is_ion else None, "cr": cr if is_ion else None,
+            "sample": sample, "finding": finding}
+
+
+def make_result(f, order, has_result_id):
+    nhs = parse_nhs(f.get("nhs_number", ""))
+    analyte = code(ANALYTE_CODES, f.get("analyte", ""), "analyte")
+    sid = f.get("sample_id", "")
+    if has_result_id:
+        rid = f.get("result_id", "")
+        if not rid:
+            raise RowReject("blank result_id")
+    else:
+        if not sid:
+            raise RowReject("blank sample_id (the row's id is sample_id/analyte)")
+        rid = sid + "/" + analyte
+    d = parse_date(f.get("sample_date", ""), order)
+    if f.get("unit", "") == "":
+        raise RowReject("blank unit")
+    unit = code(UNIT_CODES, f["unit"], "unit")
+    if f.get("value", "") == "":
+        raise RowReject("blank value")
+    c, v = parse_lab(f["value"])
+    if v < 0:
+        raise RowReject("negative laboratory value")
+    specimen = code(SPECIMEN_CODES, f.get("specimen", ""), "specimen")
+    return {"id": rid, "nhs": nhs, "sample_id": sid, "date": d, "analyte": analyte,
+            "val": (c, v, unit, to_ug(analyte, v, unit)), "sample": specimen}
+
+
+# ---- CSV dialect (RFC 4180 with the contract's edges)
+
+def csv_records(text, delim):
+    """Yield (line_number, fields or None when the row is broken). Empty lines
+    are not rows. A quote left open at the end refuses the file."""
+    i, n, line = 0, len(text), 1
+    while i < n:
+        start_line = line
+        fields, cur, broken = [], [], False
+        at_field_start = True
+        quoted = False
+        while True:
+            if i >= n:
+                if quoted:
+                    raise FileRefused("quote left open")
+                fields.append("".join(cur))
+                break
+            ch = text[i]
+            if quoted:
+                if ch == '"':
+                    if i + 1 < n and text[i + 1] == '"':
+                        cur.append('"')
+                        i += 2
+                        continue
+                    quoted = False
+                    i += 1
+                    # after a closing quote: a delimiter or a line end
+                    if i < n and text[i] not in (delim, "\n", "\r"):
+                        broken = True
+                    continue
+                if ch == "\n" or (ch == "\r" and not (i + 1 < n and text[i + 1] == "\n")):
+                    line += 1
+                cur.append(ch)
+                i += 1
+                continue
+            if ch == delim:
+                fields.append("".join(cur))
+                cur = []
+                at_field_start = True
+                i += 1
+                continue
+            if ch in "\r\n":
+                fields.append("".join(cur))
+                if ch == "\r" and i + 1 < n and text[i + 1] == "\n":
+                    i += 1
+                i += 1
+                line += 1
+                break
+            if ch == '"':
+                if at_field_start and not cur:
+                    quoted = True
+                    at_field_start = False
+                    i += 1
+                    continue
+                broken = True
+            at_field_start = False
+            cur.append(ch)
+            i += 1
+        if broken:
+            # reading resumes at the next line
+            yield start_line, None
+            continue
+        if fields == [""]:
+            continue  # an empty line
+        yield start_line, fields
+
+
+# ---- profiles and files
+
+def fold_keys(d):
+    return {cf(k): v for k, v in d.items()}
+
+
+class FileStats:
+    def __init__(self, path):
+        self.path = path
+        self.read = self.accepted = self.rejected = self.skipped = 0
+        self.skips = {}
+        self.records = 0  # distinct records loaded (an identical repeated row loads once)
+        self.rejects = []
+        self.kind = None
+
+
+def load_csv_file(path, rel, profile, stats, store):
+    prof = profile or {}
+    data = open(path, "rb").read()
+    if not data:
+        raise FileRefused("zero-byte file")
+    enc = prof.get("encoding")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if enc == "cp1252":
+        text = data.decode("cp1252")
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            if enc == "utf-8":
+                raise FileRefused("not UTF-8")
+            text = data.decode("cp1252")
+    delim = prof.get("delimiter", ",")
+    order = prof.get("date_order", "dmy")
+    nulls = {cf(v) for v in prof.get("null_values", [])}
+    renames = fold_keys(prof.get("columns", {}))
+    recs = csv_records(text, delim)
+    try:
+        hline, header = next(recs)
+    except StopIteration:
+        raise FileRefused("no header")
+    names = [renames.get(cf(h), cf(h)) for h in header]
+    if len(set(names)) != len(names):
+        raise FileRefused("a column named twice")
+    if "exception_id" in names:
+        kind = "exceptions"
+    else:
+        kinds = set()
+        if "procedure_id" in names:
+            kinds.add("procedures")
+        if "event_id" in names:
+            kinds.add("events")
+        if "result_id" in names or "analyte" in names:
+            kinds.add("results")
+        if len(kinds) != 1:
+            raise FileRefused("kind not recognised")
+        kind = kinds.pop()
+    stats.kind = kind
+    consts = {k: v for k, v in prof.get("constants", {}).items() if k not in names}
+    present = set(names) | set(consts)
+    need = list(REQUIRED[kind])
+    if kind == "results" and "result_id" not in present and "sample_id" not in present:
+        need.append("result_id")
+    for r in need:
+        if r not in present:
+            raise FileRefused("missing required column %s" % r)
+    fields = KIND_FIELDS[kind]
+    keep = [(k, {cf(x) for x in v}) for k, v in prof.get("keep", {}).items() if k in fields]
+    skip = [(k, {cf(x) for x in v}) for k, v in prof.get("skip", {}).items() if k in fields]
+    for k, _ in keep + skip:
+        if k not in present:
+            raise FileRefused("profile filters on %s, which the file lacks" % k)
+    recode = {k: fold_keys(v) for k, v in prof.get("values", {}).items()}
+    has_result_id = "result_id" in present
+    seen = {}
+    rows = []
+    for line, cells in recs:
+        stats.read += 1
+        if cells is None:
+            stats.rejected += 1
+            stats.rejects.append((rel, line, "malformed CSV row"))
+            continue
+        f = {}
+        for name, raw in zip(names, cells):
+            v = raw.strip()
+            if cf(v) in nulls:
+                v = ""
+            f[name] = v
+        for k, v in consts.items():
+            f[k] = v
+        rule = None
+        for k, allowed in keep:
+            if cf(f.get(k, "")) == "" or cf(f.get(k, "")) not in allowed:
+                rule = "keep " + k
+                break
+        if rule is None:
+            for k, banned in skip:
+                if cf(f.get(k, "")) in banned:
+                    rule = "skip " + k
+                    break
+        if rule is not None:
+            stats.skipped += 1
+            stats.skips[rule] = stats.skips.get(rule, 0) + 1
+            continue
+        for k, table in recode.items():
+            if k in f and cf(f[k]) in table:
+                f[k] = table[cf(f[k])]
+        try:
+            if kind == "procedures":
+                rec = make_procedure(f, order)
+            elif kind == "events":
+                rec = make_event(f, order)
+            else:
+                rec = make_result(f, order, has_result_id)
+        except RowReject as e:
+            stats.rejected += 1
+            stats.rejects.append((rel, line, str(e)))
+            continue
+        key = rec["id"]
+        if key in seen:
+            if seen[key] != rec:
+                stats.rejected += 1
+                stats.rejects.append((rel, line, "duplicate id with different content"))
+                continue
+            stats.accepted += 1  # identical repeat: accepted once
+            continue
+        seen[key] = rec
+        stats.accepted += 1
+        rows.append(rec)
+    stats.records = len(rows)
+    store[kind].extend(rows)
+
+
+XMLNS = "{urn:momaudit:registry-export:1}"
+
+
+def load_xml_file(path, rel, stats, store):
+    tree = ET.parse(path)
+    root = tree.getroot()
+    export_date = parse_date(root.get("exportDate"))
+    stats.kind = "xml"
+    seen = {}
+
+    def attrs(el, keys):
+        return {k: (el.get(camel(k)) or "").strip() for k in keys}
+
+    for pat in root.findall(XMLNS + "patient"):
+        pbase = attrs(pat, ["nhs_number", "sex", "date_of_birth", "local_patient_id"])
+        for el in pat:
+            tag = el.tag[len(XMLNS):] if el.tag.startswith(XMLNS) else None
+            if tag not in ("procedure", "event"):
+                continue
+            stats.read += 1
+            try:
+                if tag == "procedure":
+                    f = attrs(el, PROC_FIELDS)
+                    f.update({k: v for k, v in pbase.items()})
+                    comps = [(c.text or "").strip() for c in el.findall(XMLNS + "component")]
+                    rec = make_procedure(f, "dmy", export_date)
+                    rec["comps"] = [c for c in comps if c]
+                    kind = "procedures"
+                else:
+                    f = attrs(el, EVENT_FIELDS)
+                    f["nhs_number"] = pbase["nhs_number"]
+                    rec = make_event(f, "dmy")
+                    kind = "events"
+            except RowReject as e:
+                stats.rejected += 1
+                stats.rejects.append((rel, el.get(camel(tag + "_id")), str(e)))
+                continue
+            if rec["id"] in seen:
+                if seen[rec["id"]] != rec:
+                    stats.rejected += 1
+                    stats.rejects.append((rel, rec["id"], "duplicate id with different content"))
+                    continue
+                stats.accepted += 1
+                continue
+            seen[rec["id"]] = rec
+            stats.accepted += 1
+            stats.records += 1
+            store[kind].append(rec)
+
+
+def load_files(entries):
+    """entries: list of (path, rel, profile). Later files replace earlier
+    records with the same id."""
+    store = {"procedures": [], "events": [], "results": []}
+    all_stats = []
+    for path, rel, profile in entries:
+        st = FileStats(rel)
+        part = {"procedures": [], "events": [], "results": []}
+        try:
+            if path.lower().endswith(".xml"):
+                load_xml_file(path, rel, st, part)
+            else:
+                load_csv_file(path, rel, profile, st, part)
+        except FileRefused as e:
+            raise SystemExit("%s refused: %s" % (rel, e))
+        for kind in store:
+            ids = {r["id"] for r in part[kind]}
+            store[kind] = [r for r in store[kind] if r["id"] not in ids] + part[kind]
+        all_stats.append(st)
+    return store, all_stats
+
+
+# ---- the implant library
+
+LIBRARY = [
+    ("Smith & Nephew Birmingham Hip Resurfacing / BHR modular head", ["bhr"]),
+    ("Smith & Nephew Birmingham Mid-Head Resection", ["bmhr"]),
+    ("DePuy ASR / ASR XL", ["asr"]),
+    ("Corin Cormet", ["cormet"]),
+    ("Zimmer Durom", ["durom"]),
+    ("Wright Conserve Plus", ["conserve", "plus"]),
+    ("Finsbury / MatOrtho ADEPT", ["adept"]),
+    ("Biomet ReCap", ["recap"]),
+    ("Finsbury MITCH TRH", ["mitch", "trh"]),
+    ("Biomet M2a-Magnum", ["magnum"]),
+    ("Biomet M2a-38", ["m2a", "38"]),
+    ("DePuy Pinnacle Ultamet metal liner", ["ultamet"]),
+    ("Zimmer Metasul", ["metasul"]),
+]
+
+
+def words(text):
+    return {w.lower() for w in re.findall(r"[A-Za-z0-9_]+", text)}
+
+
+def library_match(comps):
+    for entry, tokens in LIBRARY:
+        for c in comps:
+            w = words(c)
+            if all(t in w for t in tokens):
+                return entry
+    return None
+
+
+def is_asr(comps):
+    return any("asr" in words(c) for c in comps)
+
+
+# ---- ranges of (possibly censored) values
+
+def vrange(val):
+    """val = (comparator, number, unit, ug) -> (lo, lo_open, hi, hi_open) in ug/L."""
+    c, _, _, u = val
+    inf = float("inf")
+    if c is None:
+        return (u, False, u, False)
+    if c == "<":
+        return (0.0, False, u, True)
+    if c == "<=":
+        return (0.0, False, u, False)
+    if c == ">":
+        return (u, True, inf, True)
+    return (u, False, inf, True)
+
+
+def above(val, limit):
+    lo, lo_open, _, _ = vrange(val)
+    return lo > limit or (lo == limit and lo_open)
+
+
+def not_above(val, limit):
+    return vrange(val)[2] <= limit
+
+
+def higher(a, b):
+    alo, alo_open, _, _ = vrange(a)
+    _, _, bhi, bhi_open = vrange(b)
+    return alo > bhi or (alo == bhi and (alo_open or bhi_open))
+
+
+# ---- the check
+
+THRESHOLD = 7.0
+GROUP_IMAGING = {"ASR", "STEMMED_LARGE_HEAD", "RESURFACING_HIGH_RISK"}
+
+
+def key_of(x):
+    return (x["date"], x["id"])
+
+
+def assemble_tests(results, as_of):
+    """Ion tests from results <= as_of (registry-export.md, Results)."""
+    groups = {}
+    for r in results:
+        if r["date"] > as_of:
+            continue
+        if r["sample_id"]:
+            k = (r["nhs"], "s", r["sample_id"], r["sample"])
+        else:
+            k = (r["nhs"], "d", r["date"], r["sample"])
+        groups.setdefault(k, []).append(r)
+    tests = []
+    for k, rs in groups.items():
+        t = {"id": min(r["id"] for r in rs), "nhs": k[0], "date": min(r["date"] for r in rs),
+             "type": "blood_metal_ions", "side": None, "sample": k[3], "co": None, "cr": None,
+             "dates_differ": len({r["date"] for r in rs}) > 1, "conflicts": [], "from_results": True,
+             "rows": len(rs)}
+        for metal, fld in (("cobalt", "co"), ("chromium", "cr")):
+            vals = [r["val"] for r in rs if r["analyte"] == metal]
+            if not vals:
+                continue
+            if len({(v[0], v[3]) for v in vals}) > 1:
+                t["conflicts"].append(metal)
+                continue
+            t[fld] = vals[0]
+        tests.append(t)
+    return tests
+
+
+def month_interval(group, ref, impl_date):
+    if group in GROUP_IMAGING:
+        return 12
+    return 12 if ref < add_months(impl_date, 60) else 24
+
+
+class Audit:
+    """The figures of one check run, with each patient's outcome."""
+
+    def __init__(self):
+        self.W = {}
+        self.patients = {}  # nhs -> {"status", "groups", "findings", "flags", "warnings"}
+        self.findings = {}
+        self.flags = {}
+        self.exclusions = {}
+        self.groups = {}
+        self.ways = {"bearing": 0, "components": 0, "assumed": 0}
+        self.entries = {}
+        self.finding_rows = []
+        self.guards = []  # readings the data is built to be indifferent to
+
+    def pat(self, nhs):
+        return self.patients.setdefault(nhs, {"status": "not_mom", "groups": set(), "findings": set(),
+                                              "flags": set(), "warnings": set()})
+
+    def warn(self, nhs, code_):
+        self.W[code_] = self.W.get(code_, 0) + 1
+        self.pat(nhs)["warnings"].add(code_)
+
+
+def implant_group(i):
+    if is_asr(i["comps"]):
+        return "ASR"
+    if i["ptype"] in ("total_hip", "revision"):
+        if i["head"] is None or i["head"] >= 36:
+            return "STEMMED_LARGE_HEAD"
+        return "STEMMED_SMALL_HEAD"
+    if i["sex"] != "M" or i["head"] is None or i["head"] <= 48:
+        return "RESURFACING_HIGH_RISK"
+    return "RESURFACING_LOW_RISK"
+
+
+def check(store, as_of):
+    A = Audit()
+    procs = [p for p in store["procedures"] if p["date"] <= as_of]
+    events = [e for e in store["events"] if e["date"] <= as_of]
+    tests_r = assemble_tests(store["results"], as_of)
+    by_pat = {}
+    for p in procs:
+        by_pat.setdefault(p["nhs"], {"procs": [], "events": []})["procs"].append(p)
+    for e in events + tests_r:
+        by_pat.setdefault(e["nhs"], {"procs": [], "events": []})["events"].append(e)
+    for t in tests_r:
+        if t["dates_differ"]:
+            A.warn(t["nhs"], "SAMPLE_DATES_DIFFER")
+        for _ in t["conflicts"]:
+            A.warn(t["nhs"], "CONFLICTING_RESULTS")
+    THR = THRESHOLD
+
+    def uncertain(v):
+        return v is not None and not above(v, THR) and not not_above(v, THR)
+
+    for nhs in sorted(by_pat):
+        P = by_pat[nhs]
+        pp = sorted(P["procs"], key=key_of)
+        ev = sorted(P["events"], key=key_of)
+        D_ = A.pat(nhs)
+        ions_all = [e for e in ev if e["type"] == "blood_metal_ions" and (e["co"] or e["cr"])]
+        # event-level warnings: every patient, records <= as_of
+        if not pp:
+            for e in ev:
+                A.warn(nhs, "ORPHAN_EVENT")
+                if e.get("from_results") and e["rows"] > 1:
+                    A.guards.append("orphan test of several result rows")
+        else:
+            for e in ev:
+                if e["date"] < pp[0]["date"]:
+                    A.warn(nhs, "EVENT_BEFORE_PROCEDURE")
+                    if e.get("from_results") and e["rows"] > 1:
+                        A.guards.append("test of several result rows before the first procedure")
+        for t in ions_all:
+            if t["sample"] != "whole_blood":
+                A.warn(nhs, "SAMPLE_NOT_WHOLE_BLOOD")
+                if uncertain(t["co"]) or uncertain(t["cr"]):
+                    A.guards.append("uncertain value in a serum/plasma test")
+            inband = [f for f, lo, hi in (("co", 118, 120), ("cr", 134, 135))
+                      if t[f] and t[f][0] is None and t[f][2] == "nmol/L" and lo <= t[f][1] <= hi]
+            if inband:
+                A.warn(nhs, "THRESHOLD_ROUNDING_BAND")
+                if len(inband) > 1:
+                    A.guards.append("both metals of a test in the rounding band")
+        wb = [t for t in ions_all if t["sample"] == "whole_blood"]
+        for t in wb:
+            u = [f for f in ("co", "cr") if uncertain(t[f])]
+            if u:
+                A.warn(nhs, "CENSORED_RESULT_UNCERTAIN")
+                if len(u) > 1:
+                    A.guards.append("both metals of a test uncertain")
+        if len({p["sex"] for p in pp if p["sex"] != "U"}) > 1:
+            A.warn(nhs, "SEX_INCONSISTENT")
+        # MoM implants and how each was found
+        implants = []
+        for p in pp:
+            way = None
+            if p["bearing"] == "MoM":
+                way = "bearing"
+            elif p["bearing"] == "unknown":
+                entry = library_match(p["comps"])
+                if entry:
+                    way = "components"
+                    A.entries[entry] = A.entries.get(entry, 0) + 1
+                    A.warn(nhs, "BEARING_FROM_COMPONENTS")
+                elif p["ptype"] == "resurfacing":
+                    way = "assumed"
+                    A.warn(nhs, "BEARING_ASSUMED_MOM")
+            if way:
+                A.ways[way] += 1
+                p["way"] = way
+                implants.append(p)
+        if not implants:
+            continue
+        revisions = [p for p in pp if p["ptype"] == "revision"]
+
+        def ended_by(i):
+            rs = [r for r in revisions if r["side"] == i["side"] and r is not i and
+                  (r["date"] > i["date"] or (r["date"] == i["date"] and i["ptype"] != "revision"))]
+            return min(rs, key=key_of) if rs else None
+
+        active, last_end = [], None
+        for i in implants:
+            r = ended_by(i)
+            if r is None:
+                active.append(i)
+            elif last_end is None or key_of(r) > key_of(last_end):
+                last_end = r
+        grp = {i["id"]: implant_group(i) for i in active}
+        # implant warnings: every MoM implant <= as_of, whatever the patient's status
+        for i in implants:
+            if i["head"] is None:
+                A.warn(nhs, "HEAD_SIZE_UNKNOWN")
+
+        def sex_decides(i):
+            return i["ptype"] == "resurfacing" and i["sex"] == "U" and i["head"] is not None and i["head"] > 48
+        if any(sex_decides(i) for i in implants):
+            A.warn(nhs, "SEX_UNKNOWN")  # once per patient
+            if not any(sex_decides(i) for i in active):
+                A.guards.append("SEX_UNKNOWN only on a revised implant")
+        if any(i["ptype"] == "resurfacing" and i["sex"] == "U" and i["head"] is None for i in implants):
+            A.guards.append("resurfacing with unknown sex and unknown head")
+        # exclusions (the latest applicable wins)
+        reviews = [e for e in ev if e["type"] == "review"]
+        cands = []
+        deaths = [e for e in ev if e["type"] == "death"]
+        if deaths:
+            cands.append((key_of(deaths[-1]), "deceased"))
+        for typ, reason in (("transferred_out", "transferred_out"), ("declined_follow_up", "declined")):
+            xs = [e for e in ev if e["type"] == typ]
+            if xs:
+                x = xs[-1]
+                back = any(e["date"] > x["date"] for e in reviews + wb) or \
+                    any(p["date"] > x["date"] for p in pp)
+                if not back:
+                    cands.append((key_of(x), reason))
+        if not active:
+            cands.append((key_of(last_end), "revised"))
+        if cands:
+            reason = max(cands)[1]
+            A.exclusions[reason] = A.exclusions.get(reason, 0) + 1
+            D_["status"] = reason
+            continue
+        D_["status"] = "in_surveillance"
+        for g in grp.values():
+            A.groups[g] = A.groups.get(g, 0) + 1
+            D_["groups"].add(g)
+        imaging = [e for e in ev if e["type"] in ("mars_mri", "ultrasound")]
+
+        def finding(code_, impl, due):
+            A.findings[code_] = A.findings.get(code_, 0) + 1
+            D_["findings"].add(code_)
+            A.finding_rows.append((nhs, code_, impl["id"], due, (as_of - due).days))
+
+        def flag(code_):
+            A.flags[code_] = A.flags.get(code_, 0) + 1
+            D_["flags"].add(code_)
+
+        def periodic(code_, done):
+            best = None
+            for i in active:
+                later = [e for e in done if e["date"] >= i["date"]]
+                ref = later[-1]["date"] if later else i["date"]
+                due = add_months(ref, month_interval(grp[i["id"]], ref, i["date"]))
+                k = (due, i["date"], i["id"])
+                if best is None or k < best[0]:
+                    best = (k, i)
+            (due, _, _), i = best
+            if as_of > due:
+                finding(code_, i, due)
+            return i
+
+        periodic("REVIEW_OVERDUE", reviews)
+        gov = periodic("IONS_OVERDUE", wb)
+        if wb:
+            last = wb[-1]
+            if any(last[f] and above(last[f], THR) for f in ("co", "cr")):
+                due = add_months(last["date"], 3)
+                if as_of > due:
+                    finding("ION_REPEAT_OVERDUE", gov, due)
+                prev = wb[-2] if len(wb) > 1 else None
+                rising = prev is not None and any(
+                    last[f] and above(last[f], THR) and prev[f] and higher(last[f], prev[f])
+                    for f in ("co", "cr"))
+                if rising:
+                    flag("RISING_IONS")
+                    lo = add_days(last["date"], -90)
+                    if not any(lo <= e["date"] for e in imaging):
+                        due = add_months(last["date"], 3)
+                        if as_of > due:
+                            finding("IMAGING_RISING_IONS_OVERDUE", gov, due)
+        if reviews and reviews[-1]["sym"] is True:
+            rv = reviews[-1]
+            lo = add_days(rv["date"], -90)
+            for i in active:
+                if i["date"] > rv["date"]:
+                    continue
+                if rv["side"] is not None and rv["side"] != i["side"]:
+                    continue
+                if any(lo <= e["date"] and e["side"] in (None, i["side"]) for e in imaging):
+                    continue
+                due = add_months(rv["date"], 3)
+                if as_of > due:
+                    finding("IMAGING_SYMPTOMS_OVERDUE", i, due)
+        cons = False
+        for i in active:
+            mine = [e for e in imaging if e["side"] in (None, i["side"])]
+            if grp[i["id"]] in GROUP_IMAGING and not any(e["date"] > i["date"] for e in mine):
+                due = add_months(i["date"], 12)
+                if as_of > due:
+                    finding("IMAGING_BASELINE_MISSING", i, due)
+            since = [e for e in mine if e["date"] >= i["date"]]
+            if since and since[-1]["finding"] in ("muscle_or_bone_damage", "pseudotumour"):
+                cons = True
+        if cons:
+            flag("CONSIDER_REVISION_IMAGING")
+        scored = [e for e in reviews if e["ohs"] is not None]
+        if len(scored) >= 2 and scored[-2]["ohs"] - scored[-1]["ohs"] >= 5:
+            flag("OHS_DETERIORATING")
+        appts = [e for e in ev if e["type"] in ("review", "blood_metal_ions", "mars_mri",
+                                                 "ultrasound", "xray", "did_not_attend")]
+        if appts and appts[-1]["type"] == "did_not_attend":
+            flag("DID_NOT_ATTEND")
+    return A
+def read_delivery():
+    """The manifest's sources in order, each file with its source and profile
+    (re-read from the TOML written, when tomllib is there to read it)."""
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11: use the structures the TOML was written from
+        tomllib = None
+    sources = SOURCES
+    if tomllib is not None:
+        with open(os.path.join(HERE, "sources.toml"), "rb") as fh:
+            manifest = tomllib.load(fh)
+        assert manifest == {"source": SOURCES}, "sources.toml does not read back"
+        sources = manifest["source"]
+    entries = []
+    for s in sources:
+        prof = None
+        if "profile" in s:
+            prof = PROFILES[s["name"]]
+            if tomllib is not None:
+                with open(os.path.join(HERE, s["profile"]), "rb") as fh:
+                    prof = tomllib.load(fh)
+                assert prof == PROFILES[s["name"]], "%s does not read back" % s["profile"]
+        path = os.path.join(HERE, s["path"])
+        if os.path.isdir(path):
+            names = sorted(n for n in os.listdir(path) if n.lower().endswith((".csv", ".xml")))
+            files = [os.path.join(path, n) for n in names]
+        else:
+            files = [path]
+        for f in files:
+            entries.append((f, os.path.relpath(f, HERE).replace(os.sep, "/"), prof, s["name"]))
+    return entries
+
+
+def verify_cases(A):
+    """Every planted case must come out as it was designed."""
+    bad = []
+    for p in CASES:
+        exp = p.expect
+        got = A.patients.get(p.nhs, {"status": "not_mom", "groups": set(), "findings": set(),
+                                     "flags": set(), "warnings": set()})
+        want_status = "not_mom" if exp["status"] == "rejected" else exp["status"]
+        diffs = []
+        if got["status"] != want_status:
+            diffs.append("status %s, designed %s" % (got["status"], want_status))
+        for k in ("groups", "findings", "flags", "warnings"):
+            if sorted(got[k]) != sorted(exp[k]):
+                diffs.append("%s %s, designed %s" % (k, sorted(got[k]), sorted(exp[k])))
+        if diffs:
+            bad.append("%s: %s" % (p.label, "; ".join(diffs)))
+    return bad
+
+
+ALL_FINDINGS = ["REVIEW_OVERDUE", "IONS_OVERDUE", "ION_REPEAT_OVERDUE", "IMAGING_RISING_IONS_OVERDUE",
+                "IMAGING_SYMPTOMS_OVERDUE", "IMAGING_BASELINE_MISSING"]
+ALL_FLAGS = ["CONSIDER_REVISION_IMAGING", "RISING_IONS", "OHS_DETERIORATING", "DID_NOT_ATTEND"]
+# CONFLICTING_RESULTS cannot arise from a results file without result_id (see README.md)
+ALL_WARNINGS = ["CENSORED_RESULT_UNCERTAIN", "SAMPLE_DATES_DIFFER", "BEARING_FROM_COMPONENTS",
+                "BEARING_ASSUMED_MOM", "SAMPLE_NOT_WHOLE_BLOOD", "THRESHOLD_ROUNDING_BAND", "ORPHAN_EVENT",
+                "SEX_INCONSISTENT", "HEAD_SIZE_UNKNOWN", "EVENT_BEFORE_PROCEDURE", "SEX_UNKNOWN"]
+
+
+def coverage(fig, A):
+    """What the sample must exercise; returns what it does not."""
+    missing = ["finding " + c for c in ALL_FINDINGS if not fig["findings"].get(c)]
+    missing += ["flag " + c for c in ALL_FLAGS if not fig["clinicalFlags"].get(c)]
+    missing += ["warning " + c for c in ALL_WARNINGS if not fig["warningsByCode"].get(c)]
+    missing += ["library entry " + e for e, _ in LIBRARY if not A.entries.get(e)]
+    missing += ["MoM by " + w for w, n in fig["momImplantsByWay"].items() if not n]
+    for s in SOURCES:
+        prof = PROFILES.get(s["name"], {})
+        skips = {}
+        for f in fig["files"].values():
+            if f["source"] == s["name"]:
+                for k, v in f["skips"].items():
+                    skips[k] = skips.get(k, 0) + v
+        for kind in ("keep", "skip"):
+            for field in prof.get(kind, {}):
+                if not skips.get("%s %s" % (kind, field)):
+                    missing.append("%s rule %s %s" % (s["name"], kind, field))
+    return missing
+
+
+def sorted_counts(d):
+    return {k: d[k] for k in sorted(d)}
+
+
+def expected_figures(A, stats, sources_of):
+    files = {}
+    for st in stats:
+        assert st.read == st.accepted + st.rejected + st.skipped, st.path
+        files[st.path] = {"source": sources_of[st.path], "kind": st.kind, "rowsRead": st.read,
+                          "rowsAccepted": st.accepted, "rowsRejected": st.rejected,
+                          "rowsSkipped": st.skipped, "skips": sorted_counts(st.skips),
+                          "recordsLoaded": st.records}
+    status = [p["status"] for p in A.patients.values()]
+    return {
+        "asOf": AS_OF.isoformat(),
+        "exportDate": EXPORT_DATE.isoformat(),
+        "manifest": "sources.toml",
+        "momPatients": sum(1 for s in status if s != "not_mom"),
+        "inSurveillance": sum(1 for s in status if s == "in_surveillance"),
+        "exclusions": sorted_counts(A.exclusions),
+        "groups": sorted_counts(A.groups),
+        "findings": sorted_counts(A.findings),
+        "findingPatients": sum(1 for p in A.patients.values() if p["findings"]),
+        "clinicalFlags": sorted_counts(A.flags),
+        "warningsByCode": sorted_counts(A.W),
+        "momImplantsByWay": A.ways,
+        "libraryEntries": sorted_counts(A.entries),
+        "rowsRead": sum(s.read for s in stats),
+        "rowsAccepted": sum(s.accepted for s in stats),
+        "rowsRejected": sum(s.rejected for s in stats),
+        "rowsSkipped": sum(s.skipped for s in stats),
+        "files": files,
+        "rejects": [{"file": f, "at": str(at), "reason": why} for st in stats for f, at, why in st.rejects],
+    }
+
+
+def case_files(p):
+    """Which exports carry a planted patient's records."""
+    if p.site == XML_SITE:
+        return ["site-rxh02.xml"]
+    out = ["theatre"] if p.procs else []
+    kinds = {e.etype for e in p.events}
+    if "blood_metal_ions" in kinds:
+        out.append("lims")
+    if kinds & set(PAS_TYPES):
+        out.append("pas")
+    if kinds & set(RIS_TYPES):
+        out.append("ris")
+    if kinds & set(SPINE_TYPES):
+        out.append("spine")
+    return out
+
+
+def print_case_table():
+    short = {"ASR": "ASR", "STEMMED_LARGE_HEAD": "LARGE", "RESURFACING_HIGH_RISK": "HIGH",
+             "RESURFACING_LOW_RISK": "LOW", "STEMMED_SMALL_HEAD": "SMALL"}
+    print("| case | NHS number | exports | what it is | expected as of %s |" % AS_OF.isoformat())
+    print("|---|---|---|---|---|")
+    for p in CASES:
+        e = p.expect
+        if e["status"] == "in_surveillance":
+            out = "groups %s; findings: %s" % ("+".join(short[g] for g in e["groups"]),
+                                               ", ".join(e["findings"]) or "none")
+            if e["flags"]:
+                out += "; flags: " + ", ".join(e["flags"])
+        elif e["status"] == "rejected":
+            out = "row rejected"
+        elif e["status"] == "not_mom":
+            out = "not a MoM patient"
+        else:
+            out = "excluded: " + e["status"]
+        if e["warnings"]:
+            out += "; warnings: " + ", ".join(e["warnings"])
+        n = p.nhs
+        print("| %s | %s %s %s | %s | %s | %s |" % (p.label, n[:3], n[3:6], n[6:],
+                                                   ", ".join(case_files(p)),
+                                                   p.purpose.replace("|", "/"), out))
+
+
+def main():
+    import json
+    import sys
+    patients = build()
+    counts = write_exports(patients)
+    entries = read_delivery()
+    sources_of = {rel: src for _, rel, _, src in entries}
+    store, stats = load_files([(f, rel, prof) for f, rel, prof, _ in entries])
+    A = check(store, AS_OF)
+    bad = verify_cases(A)
+    for b in bad:
+        print("PLANTED CASE DIFFERS: " + b, file=sys.stderr)
+    for g in sorted(set(A.guards)):
+        print("DATA TOUCHES AN AMBIGUITY: " + g, file=sys.stderr)
+    fig = expected_figures(A, stats, sources_of)
+    missing = coverage(fig, A)
+    for m in missing:
+        print("NOT EXERCISED: " + m, file=sys.stderr)
+    with open(os.path.join(HERE, "expected.json"), "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(json.dumps(fig, indent=2, ensure_ascii=False) + "\n")
+    for st in stats:
+        print("%-45s %-10s read %6d  accepted %6d  rejected %3d  skipped %5d  %s"
+              % (st.path, st.kind, st.read, st.accepted, st.rejected, st.skipped,
+                 ", ".join("%s %d" % (k, v) for k, v in sorted(st.skips.items()))))
+    print("MoM patients %d, in surveillance %d; exclusions %s"
+          % (fig["momPatients"], fig["inSurveillance"], fig["exclusions"]))
+    print("findings %s" % fig["findings"])
+    print("flags %s" % fig["clinicalFlags"])
+    print("warnings %s" % fig["warningsByCode"])
+    print("MoM implants by way %s; rows read %d = accepted %d + rejected %d + skipped %d"
+          % (fig["momImplantsByWay"], fig["rowsRead"], fig["rowsAccepted"], fig["rowsRejected"],
+             fig["rowsSkipped"]))
+    if "--cases" in sys.argv:
+        print_case_table()
+    if bad or A.guards or missing:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

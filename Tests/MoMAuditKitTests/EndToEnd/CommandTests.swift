@@ -156,10 +156,10 @@ struct CommandTests {
     let t = TempDir()
     defer { t.cleanup() }
     let r = try Executables.run(
-      "momaudit", ["run", "--db", t.file("a.db"), "--as-of", "2026-09-30", "--out", t.file("out"), "--log-level", "trace", Paths.sampleData.path])
+      "momaudit", ["run", "--db", t.file("a.db"), "--as-of", "2026-09-30", "--out", t.file("out"), "--log-level", "trace", "--sources", Paths.sampleManifest.path])
     #expect(r.status == 0, "\(r.stderr)")
     #expect(!r.stderr.isEmpty)
-    let numbers = try DatabaseQueue(path: t.file("a.db")).read { try String.fetchAll($0, sql: "SELECT nhs_number FROM procedure UNION SELECT nhs_number FROM event") }
+    let numbers = try DatabaseQueue(path: t.file("a.db")).read { try String.fetchAll($0, sql: "SELECT nhs_number FROM procedure UNION SELECT nhs_number FROM event UNION SELECT nhs_number FROM result") }
     #expect(numbers.count > 1000)
     for n in numbers {
       #expect(!r.stderr.contains(n))

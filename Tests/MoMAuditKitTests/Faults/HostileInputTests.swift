@@ -180,7 +180,7 @@ struct FullDiskTests {
       let t = TempDir()
       defer { t.cleanup() }
       let db = t.file("a.db")
-      #expect(try Executables.run("momaudit", ["run", "--db", db, "--as-of", "2026-09-30", "--out", t.file("ok"), "--quiet", Paths.sampleData.path]).status == 0)
+      #expect(try Executables.run("momaudit", ["run", "--db", db, "--as-of", "2026-09-30", "--out", t.file("ok"), "--quiet", "--sources", Paths.sampleManifest.path]).status == 0)
       let before = try Data(contentsOf: URL(fileURLWithPath: db))
       let r = try Executables.run("momaudit-report", ["--db", db, "--out", tiny + "/out"])
       #expect(r.status == 73)
@@ -199,7 +199,7 @@ struct FullDiskTests {
   func databaseOnFullDisk() throws {
     try Self.withTinyDisk { tiny in
       let db = tiny + "/a.db"
-      let r = try Executables.run("momaudit-ingest", ["--db", db, "--quiet", Paths.sampleData.path])
+      let r = try Executables.run("momaudit-ingest", ["--db", db, "--quiet", "--sources", Paths.sampleManifest.path])
       #expect(r.status == 73, "\(r.stderr)")
       #expect(r.stderr.hasPrefix("error: database \(db): "))
       if FileManager.default.fileExists(atPath: db) {

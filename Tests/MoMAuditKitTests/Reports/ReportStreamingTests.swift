@@ -61,11 +61,10 @@ struct ReportStreamingTests {
   func streamedEqualsInMemoryOnFixtures(_ source: String) throws {
     let dir = TempDir()
     defer { dir.cleanup() }
-    let inputs =
+    let (db, _) =
       source == "SampleData"
-      ? [Paths.sampleData.path]
-      : ["procedures.csv", "events.csv"].map { ReportTests.fixture.appendingPathComponent($0).path }
-    let (db, _) = try ingest(inputs)
+      ? try ingestSample()
+      : try ingest(["procedures.csv", "events.csv"].map { ReportTests.fixture.appendingPathComponent($0).path })
     let first = try CheckRunner(db: db, logger: quietLogger, pack: .mhra2017, asOf: LocalDate(iso: "2024-03-31")!).run()
     let second = try CheckRunner(db: db, logger: quietLogger, pack: .mhra2017, asOf: LocalDate(iso: "2026-09-30")!).run()
     try Self.expectStreamedEqualsInMemory(db, dir, first: first.runId, second: second.runId)

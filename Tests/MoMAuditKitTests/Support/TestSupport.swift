@@ -10,6 +10,8 @@ enum Paths {
   static let scenarios = packageRoot.appendingPathComponent("Tests/Scenarios")
   static let fixtures = packageRoot.appendingPathComponent("Tests/MoMAuditKitTests/Fixtures")
   static let sampleData = packageRoot.appendingPathComponent("SampleData")
+  /// SampleData is a trust's delivery: its manifest names every system's exports.
+  static let sampleManifest = packageRoot.appendingPathComponent("SampleData/sources.toml")
   static func fixture(_ name: String) -> String { fixtures.appendingPathComponent(name).path }
 }
 
@@ -39,6 +41,17 @@ struct TempDir {
     return p
   }
   func cleanup() { try? FileManager.default.removeItem(at: url) }
+}
+
+/// SampleData's sources, as `--sources SampleData/sources.toml` loads them.
+func sampleGroups() throws -> [InputGroup] {
+  InputGroup.groups(try SourcesManifest.load(path: Paths.sampleManifest.path), encoding: nil)
+}
+
+/// Ingests SampleData's manifest into a fresh in-memory database.
+func ingestSample() throws -> (DatabaseQueue, [FileOutcome]) {
+  let db = try AuditDatabase.inMemory()
+  return (db, try Ingester(db: db, logger: quietLogger).ingest(groups: try sampleGroups()))
 }
 
 /// Ingests files into a fresh in-memory database.
