@@ -9,6 +9,7 @@ Writes, next to this script:
   exports/theatre/procedures-*.csv      theatre system / NJR extract (sites RXH01, RXH03)
   exports/site-rxh02.xml                canonical XML export of site RXH02
   exports/lims-metal-ions.txt           pathology LIMS, one analyte per row, pipe-delimited
+  exports/referral-lab-results.csv      referral laboratory, one result per row, with result numbers
   exports/pas-attendances.csv           PAS outpatient appointments
   exports/ris-exams.csv                 radiology exams
   exports/spine-deaths-transfers.csv    deaths and transfers out (national spine)
@@ -68,6 +69,7 @@ R_SIM = random.Random(_MASTER.getrandbits(64))
 R_DES = random.Random(_MASTER.getrandbits(64))
 R_FMT = random.Random(_MASTER.getrandbits(64))
 R_EXP = random.Random(_MASTER.getrandbits(64))  # the systems' own shapes and extra rows
+R_REF = random.Random(_MASTER.getrandbits(64))  # the referral laboratory's samples
 
 
 # --------------------------------------------------------------------------
@@ -2515,6 +2517,104 @@ def lims_other_samples(csv_patients, n):
     return out
 
 
+# ---- referral laboratory: trace elements sent out, one result per row, each numbered
+
+REFERRAL_HEADER = ["Result No", "Lab No", "NHS No", "Date Sampled", "Analyte", "Result", "Units",
+                   "Sample Type", "Requesting Site", "Comment"]
+REFERRAL_SPECIMEN = "Whole blood (trace element tube)"
+REFERRAL_FROM = dt.date(2026, 3, 1)  # the latest-sample case is dated in this window:
+REFERRAL_TO = dt.date(2026, 6, 15)   # ions then due in 2027, whatever the schedule
+
+
+def referral_patients(patients, store, A0):
+    """The bulk patients of sites RXH01/RXH03 in surveillance, as the reading
+    below sees them without the referral file: {nhs: (patient, procedures <= as-of,
+    whole-blood tests in date order, every record date)}."""
+    bulk = {p.nhs: p for p in patients if p.label is None and p.site != XML_SITE}
+    procs, wb, dates = {}, {}, {}
+    for pr in store["procedures"]:
+        if pr["date"] <= AS_OF:
+            procs.setdefault(pr["nhs"], []).append(pr)
+            dates.setdefault(pr["nhs"], set()).add(pr["date"])
+    for e in store["events"]:
+        dates.setdefault(e["nhs"], set()).add(e["date"])
+    for t in sorted(assemble_tests(store["results"], AS_OF), key=key_of):
+        dates.setdefault(t["nhs"], set()).add(t["date"])
+        if t["sample"] == "whole_blood" and (t["co"] or t["cr"]):
+            wb.setdefault(t["nhs"], []).append(t)
+    out = {}
+    for nhs in sorted(bulk):
+        got = A0.patients.get(nhs)
+        if got and got["status"] == "in_surveillance" and not got["warnings"]:
+            out[nhs] = (bulk[nhs], procs.get(nhs, []), wb.get(nhs, []), dates.get(nhs, set()))
+    return out
+
+
+def referral_date(r, lo, hi, taken):
+    """A date in [lo, hi] on which the patient has no other record."""
+    while True:
+        d = rand_date(r, lo, hi)
+        if d not in taken:
+            return d
+
+
+def write_referral(patients, store, A0):
+    """The referral laboratory's export: a handful of whole-blood samples of
+    bulk MoM patients (chosen from the audit without this file, so that each
+    does what it is meant to). Returns (row count, [(kind, nhs, lab no), ...])."""
+    r = R_REF
+    cands = referral_patients(patients, store, A0)
+    # the conflict that decides: a lapsed patient (ions and review overdue, nothing
+    # else) whose latest test is this one; its cobalt results disagree, so only the
+    # chromium counts: ions done, no raised result
+    lapsed = [nhs for nhs, (p, pp, wb, _) in cands.items()
+              if A0.patients[nhs]["findings"] == {"IONS_OVERDUE", "REVIEW_OVERDUE"}
+              and not A0.patients[nhs]["flags"] and len(pp) == 1 and wb]
+    # older samples: between the third-latest and the second-latest whole-blood
+    # test, at least 60 days from each, so that the latest two tests stay the latest
+    older = [nhs for nhs, (p, pp, wb, _) in cands.items()
+             if len(wb) >= 3 and (wb[-2]["date"] - wb[-3]["date"]).days > 150]
+    p1 = r.choice(lapsed)
+    p_others = r.sample([n for n in older if n != p1], 4)
+    samples = []  # (kind, nhs, date, [(analyte, result, unit, comment)])
+    p, _, _, taken = cands[p1]
+    samples.append(("CONFLICT-LATEST", p1, referral_date(r, REFERRAL_FROM, REFERRAL_TO, taken),
+                    [("Cobalt", "9.4", "ug/L", ""),
+                     ("Cobalt", "2.1", "ug/L", "Repeat analysis on the same sample: contamination suspected"),
+                     ("Chromium", "1.1", "ug/L", ""), ("Titanium", "1.8", "ug/L", "")]))
+    for kind, nhs in zip(("CONFLICT-OLDER", "EQUAL", "PLAIN", "PLAIN"), p_others):
+        p, _, wb, taken = cands[nhs]
+        d = referral_date(r, add_days(wb[-3]["date"], 60), add_days(wb[-2]["date"], -60), taken)
+        co = "%.1f" % r.uniform(0.6, 3.5)
+        cr = "%.1f" % r.uniform(0.4, 2.5)
+        if kind == "CONFLICT-OLDER":
+            rows = [("Cobalt", co, "ug/L", ""), ("Chromium", "1.6", "\u00b5g/L", ""),
+                    ("Chromium", "3.2", "\u00b5g/L", "Re-run at the request of the referring trust")]
+        elif kind == "EQUAL":
+            rows = [("Cobalt", "9", "ug/L", ""), ("Cobalt", "9", "ppb", "Confirmed on re-analysis"),
+                    ("Chromium", cr, "ug/L", ""), ("Titanium", "2.4", "ug/L", "")]
+        else:
+            rows = [("Cobalt", co, "ug/L", ""), ("Chromium", cr, "ug/L", "")]
+            if r.random() < 0.5:
+                rows.append(("Titanium", "%.1f" % r.uniform(0.5, 3.0), "ug/L", ""))
+        samples.append((kind, nhs, d, rows))
+    samples.sort(key=lambda x: (x[2], x[1]))
+    out, placed = [], []
+    for kind, nhs, d, rows in samples:
+        p = cands[nhs][0]
+        lab = "RL%02d-%04d" % (d.year % 100, r.randint(1000, 9999))
+        assert lab not in {x[2] for x in placed}
+        when = "%s %s" % (d.isoformat(), clock(r, 8, 12))
+        shown = nhs_spaced(nhs, r, 0.5)
+        for analyte, value, unit, comment in rows:
+            out.append({"Result No": "RN%06d" % (104210 + len(out) * 3), "Lab No": lab, "NHS No": shown,
+                        "Date Sampled": when, "Analyte": analyte, "Result": value, "Units": unit,
+                        "Sample Type": REFERRAL_SPECIMEN, "Requesting Site": p.site, "Comment": comment})
+        placed.append((kind, nhs, lab))
+    write_delimited(os.path.join(HERE, "exports", "referral-lab-results.csv"), REFERRAL_HEADER, out)
+    return len(out), placed
+
+
 # ---- PAS outpatient attendances
 
 PAS_HEADER = ["Appt Id", "NHS Number", "Appt Date", "Clinic", "Appt Type", "Attended Or DNA",
@@ -2645,6 +2745,16 @@ PROFILES = {
         "values": {"analyte": {"COB": "cobalt", "CHR": "chromium"},
                    "specimen": {"Trace element tube": "whole_blood"}},
     },
+    "referral-lab": {
+        "name": "Referral laboratory, trace elements (one result per row, numbered)",
+        "encoding": "utf-8",
+        "columns": {"Result No": "result_id", "Lab No": "sample_id", "NHS No": "nhs_number",
+                    "Date Sampled": "sample_date", "Analyte": "analyte", "Result": "value",
+                    "Units": "unit", "Sample Type": "specimen", "Comment": "note"},
+        "keep": {"analyte": ["Cobalt", "Chromium"]},
+        "values": {"analyte": {"Cobalt": "cobalt", "Chromium": "chromium"},
+                   "specimen": {REFERRAL_SPECIMEN: "whole_blood"}},
+    },
     "pas": {
         "name": "PAS outpatient attendances, hip clinics",
         "null_values": ["N/A", "NULL"],
@@ -2685,6 +2795,8 @@ PROFILE_COMMENTS = {
                "# file. Both files of the source (2003-2015 with a bearing column, 2016-2026 without).\n",
     "lims": "# The pathology LIMS: pipe-delimited, one analyte per row, date-times, censored values.\n"
             "# No result id: each row is identified as <Accession No>/<analyte>.\n",
+    "referral-lab": "# The referral laboratory (trace elements sent out by the trust): CSV, one result per\n"
+                    "# row, each with its own result number, so a sample's repeat analyses are kept.\n",
     "pas": "# The patient administration system: one row per outpatient appointment, NHS Data\n"
            "# Dictionary attendance codes plus the trust's local code D (discharged at the\n"
            "# patient's request).\n",
@@ -2698,6 +2810,8 @@ SOURCES = [
     {"name": "rxh02-xml", "path": "exports/site-rxh02.xml"},
     {"name": "lims", "path": "exports/lims-metal-ions.txt", "profile": "profiles/lims.toml",
      "cumulative": True},
+    {"name": "referral-lab", "path": "exports/referral-lab-results.csv",
+     "profile": "profiles/referral-lab.toml", "cumulative": True},
     {"name": "pas", "path": "exports/pas-attendances.csv", "profile": "profiles/pas.toml",
      "cumulative": True, "max_withdraw_percent": 10},
     {"name": "ris", "path": "exports/ris-exams.csv", "profile": "profiles/ris.toml", "cumulative": True},
@@ -2932,7 +3046,7 @@ def write_exports(patients):
     write_delimited(os.path.join(exp, "spine-deaths-transfers.csv"), SPINE_HEADER, [x[2] for x in alls])
     counts["exports/spine-deaths-transfers.csv"] = len(alls)
 
-    for name in ("theatre", "lims", "pas", "ris", "spine"):
+    for name in ("theatre", "lims", "referral-lab", "pas", "ris", "spine"):
         with open(os.path.join(HERE, "profiles", name + ".toml"), "w", encoding="utf-8", newline="\n") as fh:
             fh.write(profile_toml(name))
     with open(os.path.join(HERE, "sources.toml"), "w", encoding="utf-8", newline="\n") as fh:
@@ -3892,8 +4006,7 @@ def verify_cases(A):
 ALL_FINDINGS = ["REVIEW_OVERDUE", "IONS_OVERDUE", "ION_REPEAT_OVERDUE", "IMAGING_RISING_IONS_OVERDUE",
                 "IMAGING_SYMPTOMS_OVERDUE", "IMAGING_BASELINE_MISSING"]
 ALL_FLAGS = ["CONSIDER_REVISION_IMAGING", "RISING_IONS", "OHS_DETERIORATING", "DID_NOT_ATTEND"]
-# CONFLICTING_RESULTS cannot arise from a results file without result_id (see README.md)
-ALL_WARNINGS = ["CENSORED_RESULT_UNCERTAIN", "SAMPLE_DATES_DIFFER", "BEARING_FROM_COMPONENTS",
+ALL_WARNINGS = ["CENSORED_RESULT_UNCERTAIN", "SAMPLE_DATES_DIFFER", "CONFLICTING_RESULTS", "BEARING_FROM_COMPONENTS",
                 "BEARING_ASSUMED_MOM", "SAMPLE_NOT_WHOLE_BLOOD", "THRESHOLD_ROUNDING_BAND", "ORPHAN_EVENT",
                 "SEX_INCONSISTENT", "HEAD_SIZE_UNKNOWN", "EVENT_BEFORE_PROCEDURE", "SEX_UNKNOWN"]
 
@@ -3932,6 +4045,13 @@ def expected_figures(A, stats, sources_of):
                           "rowsSkipped": st.skipped, "skips": sorted_counts(st.skips),
                           "recordsLoaded": st.records}
     status = [p["status"] for p in A.patients.values()]
+
+    def per_patient(what):  # distinct patients (NHS numbers) per flag or warning code
+        out = {}
+        for p in A.patients.values():
+            for c in p[what]:
+                out[c] = out.get(c, 0) + 1
+        return out
     return {
         "asOf": AS_OF.isoformat(),
         "exportDate": EXPORT_DATE.isoformat(),
@@ -3943,7 +4063,9 @@ def expected_figures(A, stats, sources_of):
         "findings": sorted_counts(A.findings),
         "findingPatients": sum(1 for p in A.patients.values() if p["findings"]),
         "clinicalFlags": sorted_counts(A.flags),
+        "clinicalFlagPatients": sorted_counts(per_patient("flags")),
         "warningsByCode": sorted_counts(A.W),
+        "warningPatients": sorted_counts(per_patient("warnings")),
         "momImplantsByWay": A.ways,
         "libraryEntries": sorted_counts(A.entries),
         "rowsRead": sum(s.read for s in stats),
@@ -3998,6 +4120,42 @@ def print_case_table():
                                                    p.purpose.replace("|", "/"), out))
 
 
+def verify_referral(A0, A, store, placed):
+    """The referral file must change exactly what it was built to change:
+    CONFLICT-LATEST's patient is no longer overdue for ions, the two conflicts
+    are warned, and nothing else moves."""
+    bad = []
+    kinds = {nhs: kind for kind, nhs, _ in placed}
+    blank = {"status": "not_mom", "groups": set(), "findings": set(), "flags": set(), "warnings": set()}
+    for nhs in sorted(set(A0.patients) | set(A.patients)):
+        a0, a = A0.patients.get(nhs, blank), A.patients.get(nhs, blank)
+        want = {k: set(a0[k]) if k != "status" else a0[k] for k in blank}
+        if kinds.get(nhs) == "CONFLICT-LATEST":
+            want["findings"].discard("IONS_OVERDUE")
+        if kinds.get(nhs) in ("CONFLICT-LATEST", "CONFLICT-OLDER"):
+            want["warnings"].add("CONFLICTING_RESULTS")
+        got = {k: set(a[k]) if k != "status" else a[k] for k in blank}
+        if got != want:
+            bad.append("referral sample of %s (%s): %s, designed %s" % (nhs, kinds.get(nhs, "none"), got, want))
+    if A.W.get("CONFLICTING_RESULTS") != 2:
+        bad.append("CONFLICTING_RESULTS %s, designed 2" % A.W.get("CONFLICTING_RESULTS"))
+    seen = 0
+    for t in assemble_tests(store["results"], AS_OF):
+        if t["id"].startswith("RN"):
+            seen += 1
+            lab = [r["sample_id"] for r in store["results"] if r["id"] == t["id"]][0]
+            kind = [k for k, _, l in placed if l == lab][0]
+            want = {"CONFLICT-LATEST": (["cobalt"], False, True), "CONFLICT-OLDER": (["chromium"], True, False),
+                    "EQUAL": ([], True, True), "PLAIN": ([], True, True)}[kind]
+            if (t["conflicts"], t["co"] is not None, t["cr"] is not None) != want:
+                bad.append("referral test %s (%s) assembled as %s" % (t["id"], kind, t))
+            if kind == "EQUAL" and (t["co"][0], t["co"][3]) != (None, 9.0):
+                bad.append("referral test %s: cobalt %s, designed 9" % (t["id"], t["co"]))
+    if seen != len(placed):
+        bad.append("%d referral tests, designed %d" % (seen, len(placed)))
+    return bad
+
+
 def main():
     import json
     import sys
@@ -4005,9 +4163,13 @@ def main():
     counts = write_exports(patients)
     entries = read_delivery()
     sources_of = {rel: src for _, rel, _, src in entries}
+    # the delivery without the referral laboratory: its samples are placed by it
+    store0, _ = load_files([(f, rel, prof) for f, rel, prof, src in entries if src != "referral-lab"])
+    A0 = check(store0, AS_OF)
+    counts["exports/referral-lab-results.csv"], placed = write_referral(patients, store0, A0)
     store, stats = load_files([(f, rel, prof) for f, rel, prof, _ in entries])
     A = check(store, AS_OF)
-    bad = verify_cases(A)
+    bad = verify_cases(A) + verify_referral(A0, A, store, placed)
     for b in bad:
         print("PLANTED CASE DIFFERS: " + b, file=sys.stderr)
     for g in sorted(set(A.guards)):
@@ -4032,6 +4194,8 @@ def main():
              fig["rowsSkipped"]))
     if "--cases" in sys.argv:
         print_case_table()
+        for kind, nhs, lab in placed:
+            print("referral %s: %s %s %s, sample %s" % (kind, nhs[:3], nhs[3:6], nhs[6:], lab))
     if bad or A.guards or missing:
         sys.exit(1)
 

@@ -37,7 +37,40 @@ struct HostileInputTests {
     ("truncated.xml", .refused("malformed XML: line 2: ")),
     ("wrong-namespace.xml", .refused("the root element is not <registryExport> in namespace urn:momaudit:registry-export:1 (found namespace urn:other:1)")),
     ("unknown-elements.xml", .loaded(read: 2, accepted: 2, rejectCodes: [])),
+    (
+      "results-bad-values.csv",
+      .loaded(
+        read: 9, accepted: 1,
+        rejectCodes: ["INVALID_NUMBER", "INVALID_NUMBER", "INVALID_NUMBER", "NEGATIVE_VALUE", "INVALID_NUMBER", "UNKNOWN_CODE", "INVALID_DATE", "NEGATIVE_VALUE"])
+    ),
+    ("results-implicit-ids.csv", .loaded(read: 4, accepted: 2, rejectCodes: ["MISSING_FIELD", "DUPLICATE_ID"])),
+    ("one-column-pipe.csv", .refused("the header has none of procedure_id, event_id, result_id or analyte, so the file is neither procedures, events nor results (one column: is the file delimited by something other than a comma?")),
   ]
+
+  /// Profiles and manifests that are wrong: refused before anything loads.
+  static let configCases: [(String, Int32, String)] = [
+    ("profile-unknown-key.toml", 64, "column: unknown key"),
+    ("profile-bad-delimiter.toml", 64, "delimiter: must be one of"),
+    ("profile-keep-unknown-field.toml", 64, "keep.analyt: \"analyt\" is not a canonical field name"),
+    ("manifest-duplicate-name.toml", 64, "source[1].name: \"a\" is already the name of source[0]"),
+    ("manifest-missing-path.toml", 66, "no-such-export.csv"),
+    ("manifest-bad-profile.toml", 64, "delimiter: must be one of"),
+  ]
+
+  @Test("a hostile profile or manifest exits 64 (or 66 for a missing path) naming the key, and loads nothing", arguments: configCases)
+  func config(_ name: String, _ status: Int32, _ message: String) throws {
+    let t = TempDir()
+    defer { t.cleanup() }
+    let path = Self.fixture("config/\(name)")
+    let option = name.hasPrefix("profile") ? "--profile" : "--sources"
+    var args = ["--db", t.file("a.db"), "--quiet", option, path]
+    if option == "--profile" { args.append(Self.fixture("header-only.csv")) }
+    let r = try Executables.run("momaudit-ingest", args)
+    #expect(r.status == status, "\(r.stderr)")
+    #expect(r.stderr.contains(message), "\(r.stderr)")
+    let files = (try? DatabaseQueue(path: t.file("a.db")).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM source_file") }) ?? 0
+    #expect(files == 0)
+  }
 
   @Test("each hostile fixture is rejected row by row or refused whole, with its message", arguments: cases)
   func fixture(_ name: String, _ expect: Expect) throws {
@@ -47,13 +80,13 @@ struct HostileInputTests {
     case .refused(let reason):
       #expect(o.status == .refused)
       #expect(o.reason?.hasPrefix(reason) == true, "\(o.reason ?? "")")
-      let loaded = try db.read { try Int.fetchOne($0, sql: "SELECT (SELECT COUNT(*) FROM procedure) + (SELECT COUNT(*) FROM event) + (SELECT COUNT(*) FROM reject)")! }
+      let loaded = try db.read { try Int.fetchOne($0, sql: "SELECT (SELECT COUNT(*) FROM procedure) + (SELECT COUNT(*) FROM event) + (SELECT COUNT(*) FROM result) + (SELECT COUNT(*) FROM reject)")! }
       #expect(loaded == 0, "nothing from a refused file is loaded")
     case .loaded(let read, let accepted, let codes):
       #expect(o.status == .loaded, "\(o.reason ?? "")")
       #expect(o.rowsRead == read)
       #expect(o.rowsAccepted == accepted)
-      #expect(o.rowsRead == o.rowsAccepted + o.rowsRejected)
+      #expect(o.rowsRead == o.rowsAccepted + o.rowsRejected + o.rowsSkipped)
       let stored = try db.read { try String.fetchAll($0, sql: "SELECT reason_code FROM reject ORDER BY line") }
       #expect(stored == codes)
     }
