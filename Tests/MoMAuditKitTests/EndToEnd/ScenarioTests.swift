@@ -27,12 +27,49 @@ struct ScenarioTests {
     return csvs.isEmpty ? [dir.appendingPathComponent("export.xml").path] : csvs
   }
 
+  /// `delivery/sources.toml` when present (a trust's delivery through its
+  /// manifest and profiles); otherwise `inputs(_:)`.
+  static func model(_ scenario: String, asOf: String) throws -> ReportModel {
+    let manifest = Paths.scenarios.appendingPathComponent(scenario).appendingPathComponent("delivery/sources.toml").path
+    guard FileManager.default.fileExists(atPath: manifest) else { return try audit(inputs(scenario), asOf: asOf) }
+    let db = try AuditDatabase.inMemory()
+    _ = try Ingester(db: db, logger: quietLogger).ingest(groups: InputGroup.groups(try SourcesManifest.load(path: manifest), encoding: nil))
+    let summary = try CheckRunner(db: db, logger: quietLogger, pack: .mhra2017, asOf: LocalDate(iso: asOf)!).run()
+    return try db.read { try ReportModel.load($0, runId: summary.runId)! }
+  }
+
   @Test("the scenario list is not empty") func found() { #expect(Self.names.count >= 20) }
+
+  @Test("a delivery through its profiles gives the findings of the same records sent canonically", arguments: names.filter {
+    FileManager.default.fileExists(atPath: Paths.scenarios.appendingPathComponent($0).appendingPathComponent("canonical").path)
+  })
+  func canonicalTwin(_ scenario: String) throws {
+    let asOf = Self.read(scenario, "as-of")!.trimmingCharacters(in: .whitespacesAndNewlines)
+    let delivered = try Self.model(scenario, asOf: asOf)
+    let canonical = try audit([Paths.scenarios.appendingPathComponent(scenario).appendingPathComponent("canonical").path], asOf: asOf)
+    #expect(canonical.rejects.isEmpty)
+    let strip = { (m: ReportModel) in m.findings.map { "\($0.nhsNumber) \($0.finding) \($0.procedureId) \($0.dueDate) \($0.daysOverdue) \($0.lastDone ?? "") \($0.detail)" } }
+    #expect(!delivered.findings.isEmpty)
+    #expect(strip(delivered) == strip(canonical))
+    #expect(delivered.patients == canonical.patients)
+    #expect(delivered.flags.map { "\($0.nhsNumber) \($0.flag)" } == canonical.flags.map { "\($0.nhsNumber) \($0.flag)" })
+    #expect(Set(delivered.warnings.map { "\($0.code) \($0.nhsNumber ?? "")" }) == Set(canonical.warnings.map { "\($0.code) \($0.nhsNumber ?? "")" }))
+  }
+
+  @Test("skipped rows match the hand-computed list, per source and rule", arguments: names.filter { read($0, "expected-skips.csv") != nil })
+  func skips(_ scenario: String) throws {
+    let asOf = Self.read(scenario, "as-of")!.trimmingCharacters(in: .whitespacesAndNewlines)
+    let m = try Self.model(scenario, asOf: asOf)
+    let expected = parseCSV(Self.read(scenario, "expected-skips.csv")!).dropFirst().map { "\($0[0]) \($0[1]) \($0[2])" }.sorted()
+    let actual = m.files.flatMap { f in f.skips.map { "\(f.source ?? "-") \($0.key) \($0.count)" } }.sorted()
+    #expect(actual == expected)
+    for f in m.files { #expect(f.rowsRead == f.rowsAccepted + f.rowsRejected + f.rowsSkipped) }
+  }
 
   @Test("findings match the hand-computed list", arguments: names)
   func findings(_ scenario: String) throws {
     let asOf = Self.read(scenario, "as-of")!.trimmingCharacters(in: .whitespacesAndNewlines)
-    let model = try audit(Self.inputs(scenario), asOf: asOf)
+    let model = try Self.model(scenario, asOf: asOf)
     if let rejects = Self.read(scenario, "expected-rejects.csv") {
       // header: reason_code,record_id — compared as a multiset
       let expected = parseCSV(rejects).dropFirst().map { "\($0[0]) \($0.count > 1 ? $0[1] : "")" }.sorted()
@@ -51,7 +88,7 @@ struct ScenarioTests {
   func patients(_ scenario: String) throws {
     guard let text = Self.read(scenario, "expected-patients.csv") else { return }
     let asOf = Self.read(scenario, "as-of")!.trimmingCharacters(in: .whitespacesAndNewlines)
-    let model = try audit(Self.inputs(scenario), asOf: asOf)
+    let model = try Self.model(scenario, asOf: asOf)
     let expected = parseCSV(text).dropFirst().map { [$0[0], $0[1], Set($0[2].split(separator: ";")).sorted().joined(separator: ";")] }
       .sorted { $0[0] < $1[0] }
     let actual = model.patients.map { [$0.nhsNumber, $0.status, Set($0.groups.split(separator: ";")).sorted().joined(separator: ";")] }
@@ -62,7 +99,7 @@ struct ScenarioTests {
   func flags(_ scenario: String) throws {
     guard let text = Self.read(scenario, "expected-flags.csv") else { return }
     let asOf = Self.read(scenario, "as-of")!.trimmingCharacters(in: .whitespacesAndNewlines)
-    let model = try audit(Self.inputs(scenario), asOf: asOf)
+    let model = try Self.model(scenario, asOf: asOf)
     let expected = Set(parseCSV(text).dropFirst().map { "\($0[0]) \($0[1])" })
     let actual = Set(model.flags.map { "\($0.nhsNumber) \($0.flag)" })
     #expect(actual == expected)
@@ -72,7 +109,7 @@ struct ScenarioTests {
   func warnings(_ scenario: String) throws {
     guard let text = Self.read(scenario, "expected-warnings.csv") else { return }
     let asOf = Self.read(scenario, "as-of")!.trimmingCharacters(in: .whitespacesAndNewlines)
-    let model = try audit(Self.inputs(scenario), asOf: asOf)
+    let model = try Self.model(scenario, asOf: asOf)
     let rows = parseCSV(text).dropFirst()
     let codes = Set(rows.map { $0[0] })
     let expected = Set(rows.map { "\($0[0]) \($0[1])" })
