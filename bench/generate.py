@@ -379,6 +379,7 @@ def generate(scale, out):
         f.write("</registryExport>\n")
 
     counts = dict(w.counts)
+    counts.update(results_delivery(out))
     counts["update_procedures"] = len(updates)
     counts["scale"] = scale
     counts["csv_rows"] = counts["procedures"] + counts["events"] + len(updates)
@@ -386,6 +387,43 @@ def generate(scale, out):
         json.dump(counts, f, indent=2, sort_keys=True)
         f.write("\n")
     return counts
+
+
+RESULT_FIELDS = ["sample_id", "nhs_number", "sample_date", "analyte", "value", "unit", "specimen"]
+
+
+def results_delivery(out):
+    """The same export with its ion tests sent as a laboratory would: results/
+    holds the procedures, the events without ion tests, and a results file of
+    one row per analyte (no result_id: rows are sample_id/analyte, the sample
+    being the ion event's id). Measures results ingest and assembly."""
+    import csv
+    import shutil
+    d = os.path.join(out, "results")
+    os.makedirs(d, exist_ok=True)
+    shutil.copyfile(os.path.join(out, "csv", "1-procedures.csv"), os.path.join(d, "1-procedures.csv"))
+    events = results = 0
+    with open(os.path.join(out, "csv", "2-events.csv"), newline="") as src, \
+            open(os.path.join(d, "2-events.csv"), "w", newline="", buffering=1 << 20) as ev, \
+            open(os.path.join(d, "3-results.csv"), "w", newline="", buffering=1 << 20) as res:
+        reader = csv.reader(src)
+        header = next(reader)
+        ev.write(",".join(header) + "\r\n")
+        res.write(",".join(RESULT_FIELDS) + "\r\n")
+        at = {name: i for i, name in enumerate(header)}
+        for row in reader:
+            if row[at["event_type"]].strip().lower() not in ("blood_metal_ions", "ions", "metal_ions", "blood_test"):
+                ev.write(",".join(csv_field(v) for v in row) + "\r\n")
+                events += 1
+                continue
+            for metal in ("cobalt", "chromium"):
+                if row[at[metal]].strip() == "":
+                    continue
+                res.write(",".join(csv_field(v) for v in (
+                    row[at["event_id"]], row[at["nhs_number"]], row[at["event_date"]], metal, row[at[metal]],
+                    row[at["ion_unit"]], row[at["sample_type"]])) + "\r\n")
+                results += 1
+    return {"results_events": events, "results_rows": results}
 
 
 def main():

@@ -96,6 +96,10 @@ for scale in $SCALES; do
   rmdb "$W/ingested.db"
   "$BIN/momaudit-ingest" --db "$W/ingested.db" -q "$D/csv"
   sqlite3 "$W/ingested.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+  # The same export with its ion tests as laboratory results (one row per analyte).
+  rmdb "$W/results.db"
+  "$BIN/momaudit-ingest" --db "$W/results.db" -q "$D/results"
+  sqlite3 "$W/results.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
 
   for rep in $(seq 1 "$REPS"); do
     rmdb "$W/base.db"
@@ -109,6 +113,14 @@ for scale in $SCALES; do
     measure "$scale" ingest_xml "$rep" "$BIN/momaudit-ingest" --db "$W/xml.db" -q "$D/xml"
     cpdb "$W/ingested.db" "$W/check.db"
     measure "$scale" check "$rep" "$BIN/momaudit-check" --db "$W/check.db" -q --as-of "$AS_OF"
+    # Results against events: each file alone into a fresh database (rows per second),
+    # and the check with ion tests assembled from results.
+    rmdb "$W/events-only.db"
+    measure "$scale" ingest_events "$rep" "$BIN/momaudit-ingest" --db "$W/events-only.db" -q "$D/csv/2-events.csv"
+    rmdb "$W/results-only.db"
+    measure "$scale" ingest_results "$rep" "$BIN/momaudit-ingest" --db "$W/results-only.db" -q "$D/results/3-results.csv"
+    cpdb "$W/results.db" "$W/check-results.db"
+    measure "$scale" check_results "$rep" "$BIN/momaudit-check" --db "$W/check-results.db" -q --as-of "$AS_OF"
     cpdb "$W/template.db" "$W/report.db"
     rm -rf "$W/report"
     measure "$scale" report "$rep" "$BIN/momaudit-report" --db "$W/report.db" -q --out "$W/report"
@@ -126,6 +138,8 @@ for scale in $SCALES; do
     done
     echo "baseline: $(sqlite3 "$W/base.db" "SELECT 'procedures=' || (SELECT count(*) FROM procedures) || ' events=' || (SELECT count(*) FROM events) || ' updates=' || (SELECT count(*) FROM procedures_update)")"
     echo "check: $(sqlite3 "$W/check.db" "SELECT 'patients_mom=' || patients_mom || ' implants_mom=' || implants_mom || ' in_surveillance=' || patients_in_surveillance || ' findings=' || (SELECT count(*) FROM finding WHERE check_run_id = check_run.id) FROM check_run ORDER BY id DESC LIMIT 1")"
+    echo "check with results: $(sqlite3 "$W/check-results.db" "SELECT 'patients_mom=' || patients_mom || ' implants_mom=' || implants_mom || ' in_surveillance=' || patients_in_surveillance || ' findings=' || (SELECT count(*) FROM finding WHERE check_run_id = check_run.id) FROM check_run ORDER BY id DESC LIMIT 1")"
+    echo "results: $(sqlite3 "$W/results-only.db" "SELECT 'rows_read=' || sum(rows_read) || ' accepted=' || sum(rows_accepted) || ' rejected=' || sum(rows_rejected) FROM source_file")"
   } >>"$OUT/counts.txt.new"
   rm -rf "$W/report" "$W/run"
 done

@@ -19,6 +19,9 @@ STAGES = [
     ("check", "`momaudit-check`"),
     ("report", "`momaudit-report`"),
     ("run", "`momaudit run` (ingest CSV + check + report)"),
+    ("ingest_events", "`momaudit-ingest` of the events file alone"),
+    ("ingest_results", "`momaudit-ingest` of the results file alone (one row per analyte)"),
+    ("check_results", "`momaudit-check` with ion tests assembled from results"),
 ]
 
 
@@ -172,6 +175,21 @@ def main():
     ratio_row("CSV ingest / `sqlite3 .import`", "≤ 1.0", "ingest_csv", "sqlite_import", 1.0)
     ratio_row("`momaudit run` / `sqlite3 .import`", "≤ 1.5", "run", "sqlite_import", 1.5)
     ratio_row("XML ingest / CSV ingest", "≤ 1.5", "ingest_xml", "ingest_csv", 1.5)
+    # Results (issue 10): the results file's rows per second against the events file's,
+    # and the check with assembled ion tests against the check with ion events.
+    vals, ok = [], True
+    for s in scales:
+        er, rr = med(s, "ingest_events"), med(s, "ingest_results")
+        c = manifests[s]
+        if er is None or rr is None or "results_rows" not in c:
+            vals.append("–")
+            continue
+        events_rate = c["events"] / er
+        results_rate = c["results_rows"] / rr
+        vals.append("%.2f (%s vs %s rows/s)" % (results_rate / events_rate, f"{results_rate:,.0f}", f"{events_rate:,.0f}"))
+        ok = ok and results_rate / events_rate >= 0.8
+    p("| results rows/s ÷ events rows/s (each file alone) | ≥ 0.80 | %s | %s |" % (" | ".join(vals), "yes" if ok else "**no**"))
+    ratio_row("check with results / check with ion events", "≤ 1.2", "check_results", "check", 1.2)
     peak = []
     ok = True
     for s in scales:
