@@ -60,7 +60,10 @@ enum FuzzTarget: String, CaseIterable {
     // The byte parser must agree with itself on the same text (String and bytes).
     if case .date(let d) = DateValue.check(trimmed), DateValue.parse(trimmed) != d { fatalError("date paths differ") }
     // A profile (or any small TOML document) never crashes the reader.
-    if let tree = try? StructuredFile.parseTOML(text) { _ = try? Profile.parse(tree, path: "fuzz") }
+    if let tree = try? StructuredFile.parseTOML(text) {
+      _ = try? Profile.parse(tree, path: "fuzz")
+      _ = try? SourcesManifest.parse(tree, path: "/nonexistent/fuzz.toml")
+    }
     if case .value(let v) = LabValue.parse(trimmed) {
       _ = v.position(against: 7)
       _ = v.isHigher(than: v)

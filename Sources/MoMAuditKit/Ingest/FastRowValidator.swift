@@ -172,6 +172,33 @@ enum FastRowValidator {
     return e
   }
 
+  /// `RowValidator.result` on bytes. `implicitId`: the file has no
+  /// `result_id` column, so the row is `sample_id/analyte`.
+  static func result(_ r: ByteRow, implicitId: Bool) -> ResultRecord? {
+    guard let nhsBytes = r[.nhsNumber], let dateBytes = r[.sampleDate], let analyteBytes = r[.analyte],
+      let valueBytes = r[.value], let unitBytes = r[.unit], let nhs = nhsNumber(nhsBytes), let date = date(dateBytes),
+      let analyte = Codes.analyte.match(analyteBytes), let value = labValue(valueBytes), value.number >= 0,
+      let unit = Codes.ionUnit.match(unitBytes)
+    else { return nil }
+    var specimen = SampleType.wholeBlood
+    if let b = r[.specimen] {
+      guard let s = Codes.specimen.match(b) else { return nil }
+      specimen = s
+    }
+    let sampleId = r.text(.sampleId)
+    let id: String
+    if implicitId {
+      guard let sampleId else { return nil }
+      id = sampleId + "/" + analyte.rawValue
+    } else {
+      guard let b = r[.resultId] else { return nil }
+      id = String(decoding: b, as: UTF8.self)
+    }
+    return ResultRecord(
+      resultId: id, nhsNumber: nhs, sampleId: sampleId, sampleDate: date, analyte: analyte, value: value.number,
+      comparator: value.comparator, unit: unit, specimen: specimen, note: r.text(.note))
+  }
+
   // MARK: values (DateValue, NHSNumber, NumberValue, BooleanValue on bytes)
 
   @inline(__always) private static func digit(_ c: UInt8) -> Int? {
@@ -272,6 +299,19 @@ struct CodeTable<C: CodedValue> {
   }
 }
 
+/// Spellings (already folded, ASCII) → value, matched case-insensitively on bytes.
+struct ByteTable<V: Sendable>: Sendable {
+  private let spellings: [([UInt8], V)]
+  init(_ pairs: [(String, V)]) { spellings = pairs.map { (Array($0.0.utf8), $0.1) } }
+  @inline(__always) func match(_ b: UnsafeBufferPointer<UInt8>) -> V? {
+    outer: for (s, v) in spellings where s.count == b.count {
+      for i in 0..<s.count where Codes.lower(b[i]) != s[i] { continue outer }
+      return v
+    }
+    return nil
+  }
+}
+
 enum Codes {
   static let side = CodeTable(Side.self)
   static let sex = CodeTable(Sex.self)
@@ -282,6 +322,10 @@ enum Codes {
   static let ionUnit = CodeTable(IonUnit.self)
   static let sampleType = CodeTable(SampleType.self)
   static let imagingFinding = CodeTable(ImagingFinding.self)
+  /// `RowValidator.analytes` and `RowValidator.specimen`, as byte tables.
+  static let analyte = ByteTable(RowValidator.analytes.map { ($0.key, $0.value) })
+  static let specimen = ByteTable(
+    SampleType.spellings + RowValidator.wholeBloodSpecimens.map { ($0, .wholeBlood) })
 
   @inline(__always) static func lower(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5A ? c | 0x20 : c }
 

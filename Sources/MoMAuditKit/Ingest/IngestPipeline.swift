@@ -149,7 +149,9 @@ enum IngestPipeline {
                 assert(Self.sameAsValidator(.event(e, warnings: []), h.row(from: record)))
                 pack(e, [], line: record.line, location: nil) { record.packRaw(into: $0) }
               case .result:
-                return false  // RowValidator's path
+                guard let r = FastRowValidator.result(byteRow, implicitId: !h.columns.contains(.resultId)) else { return false }
+                assert(Self.sameAsValidator(.result(r), h.row(from: record)))
+                batch.append(r, hash: text.fingerprint(r), location: nil, line: record.line) { record.packRaw(into: $0) }
               }
               return true
             }()

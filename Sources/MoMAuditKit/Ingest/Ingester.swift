@@ -19,10 +19,14 @@ package struct FileOutcome: Equatable, Sendable {
 }
 
 package struct IngestOptions: Sendable {
+  /// For delimited text: `--encoding`, else the profile's.
   package var encoding: TextEncoding?
+  /// `--encoding` alone: an XML file is read as canonical XML whatever its profile says.
+  package var commandLineEncoding: TextEncoding?
   package var profile: Profile
   package init(encoding: TextEncoding? = nil, profile: Profile = Profile()) {
     self.encoding = encoding ?? profile.encoding
+    self.commandLineEncoding = encoding
     self.profile = profile
   }
 }
@@ -193,7 +197,8 @@ package struct Ingester {
 
     do {
       guard scan.size > 0 else { throw IngestError.fileRefused(path: path, reason: "the file is empty (0 bytes)") }
-      let encoding = try scan.chooseEncoding(forced: options.encoding, path: path)
+      let encoding = try scan.chooseEncoding(
+        forced: format == .xml ? options.commandLineEncoding : options.encoding, path: path)
       if format == .xml {
         if scan.containsDoctypeOrEntity {
           throw IngestError.fileRefused(

@@ -140,13 +140,13 @@ package enum RowValidator {
     "chromium": .chromium, "cr": .chromium, "blood chromium": .chromium, "chromium blood": .chromium,
   ]
 
+  /// Laboratories' names of whole blood (folded), besides `whole_blood`.
+  static let wholeBloodSpecimens = ["blood", "whole blood", "edta blood", "edta whole blood", "whole blood edta"]
+
   /// Specimens: the sample types, and the usual names of whole blood.
   static func specimen(_ text: String) -> SampleType? {
     if let s = SampleType(code: text) { return s }
-    switch foldCase(text) {
-    case "blood", "whole blood", "edta blood", "edta whole blood", "whole blood edta": return .wholeBlood
-    default: return nil
-    }
+    return wholeBloodSpecimens.contains(foldCase(text)) ? .wholeBlood : nil
   }
 
   static func result(_ row: RawRow) throws -> ResultRecord {

@@ -62,7 +62,9 @@ struct SampleDataTests {
     }
     #expect(Set(counts("warningsByCode").keys) == Set(expectedWarnings.keys))
     // Every new warning of revision 3 occurs.
-    for code in ["CENSORED_RESULT_UNCERTAIN", "SAMPLE_DATES_DIFFER", "BEARING_FROM_COMPONENTS", "BEARING_ASSUMED_MOM"] {
+    for code in [
+      "CENSORED_RESULT_UNCERTAIN", "SAMPLE_DATES_DIFFER", "CONFLICTING_RESULTS", "BEARING_FROM_COMPONENTS", "BEARING_ASSUMED_MOM",
+    ] {
       #expect((counts("warningsByCode")[code] ?? 0) > 0, "\(code)")
     }
     // Every file: its source, kind and counts, and its skips by rule.

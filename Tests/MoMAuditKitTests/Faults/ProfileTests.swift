@@ -210,4 +210,63 @@ struct ProfileTests {
     #expect(o.first?.status == .refused)
     #expect(o.first?.reason?.contains("is the file delimited by something other than a comma?") == true)
   }
+
+  /// Property: over random PAS-like rows, every row read is accepted,
+  /// rejected or skipped, and each rule skips exactly the rows the rules'
+  /// definition picks (keep first, blank fails keep, matching trimmed and
+  /// case-folded, before recoding, after null values).
+  @Test("rows read = accepted + rejected + skipped, and each rule's count is its definition's, over random rows")
+  func skipProperty() throws {
+    let t = TempDir()
+    defer { t.cleanup() }
+    let profile = try Profile.load(path: t.write("pas.toml", """
+      null_values = ["NULL", "n/a"]
+      [columns]
+      "Appt" = "event_id"
+      "NHS" = "nhs_number"
+      "When" = "event_date"
+      "Code" = "event_type"
+      "Hip" = "side"
+      [keep]
+      side = ["L", "R", "B"]
+      [skip]
+      event_type = ["0", "2", "4"]
+      [values.event_type]
+      "5" = "review"
+      "6" = "review"
+      "3" = "did_not_attend"
+      """))
+    var rng = SplitMix(seed: 20261206)
+    func pick<T>(_ a: [T]) -> T { a[Int(rng.next() % UInt64(a.count))] }
+    let codes = ["5", "6", "3", "0", "2", "4", " 2 ", "7", "X", "", "NULL", "review"]
+    let sides = ["L", "r", " b ", "", "N/A", "left", "R"]
+    var lines = ["Appt,NHS,When,Code,Hip"]
+    var expectedSkips: [String: Int] = [:]
+    var expectedSkipped = 0
+    for i in 0..<600 {
+      let code = pick(codes)
+      let side = pick(sides)
+      let date = pick(["2025-01-15", "15/01/2025 10:30", "2025-02-30", "NULL"])
+      lines.append("A\(i),9434765919,\(date),\(code),\(side)")
+      // The definition, worked out here from the profile's words, not from the code.
+      let foldedSide = ["n/a", "null"].contains(side.trimmingCharacters(in: .whitespaces).lowercased()) ? "" : side.trimmingCharacters(in: .whitespaces).lowercased()
+      let foldedCode = ["n/a", "null"].contains(code.trimmingCharacters(in: .whitespaces).lowercased()) ? "" : code.trimmingCharacters(in: .whitespaces).lowercased()
+      if !["l", "r", "b"].contains(foldedSide) {
+        expectedSkips["keep side", default: 0] += 1
+        expectedSkipped += 1
+      } else if ["0", "2", "4"].contains(foldedCode) {
+        expectedSkips["skip event_type = \(foldedCode)", default: 0] += 1
+        expectedSkipped += 1
+      }
+    }
+    let file = t.write("pas.csv", lines.joined(separator: "\n") + "\n")
+    let db = try AuditDatabase.open(path: t.file("a.db"))
+    let o = try #require(try Ingester(db: db, logger: .init(label: "t"), options: IngestOptions(profile: profile)).ingest(inputs: [file]).first)
+    #expect(o.rowsRead == 600)
+    #expect(o.rowsRead == o.rowsAccepted + o.rowsRejected + o.rowsSkipped)
+    #expect(o.rowsSkipped == expectedSkipped)
+    #expect(o.skips == expectedSkips)
+    let stored = try db.read { try Int.fetchOne($0, sql: "SELECT (SELECT count(*) FROM event) + (SELECT count(*) FROM reject)") }
+    #expect(stored == o.rowsAccepted + o.rowsRejected)
+  }
 }

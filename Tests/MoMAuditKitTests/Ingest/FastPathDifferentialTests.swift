@@ -43,6 +43,12 @@ struct FastPathDifferentialTests {
     .sampleType: ["", "whole_blood", "Serum", "plasma", "urine"],
     .imagingFinding: ["", "normal", "pseudotumour", "Muscle_or_bone_damage", "tumour"],
     .note: ["", "fine", "a \"quoted\" note, with comma", "line\nbreak", "trailing nbsp\u{00A0}", "é"],
+    .sampleId: ["A25-00312", "S1", "x/y", ""],
+    .sampleDate: ["2025-06-11", "11/06/2025 09:42", "20250611094200", "2-Mar-2025", "2025-06-11T24:00", "31/02/2025", ""],
+    .analyte: ["cobalt", "CR", "Blood Cobalt", "chromium blood", "co", "HB", "", "zinc"],
+    .value: ["1.9", "<0.5", "> 7", "≤7", "-1", "<0", "<<1", "", "~5", ">=200", "1e2"],
+    .unit: ["ug/L", "nmol/L", "ppb", "µg/L", "", "mg/L"],
+    .specimen: ["", "EDTA blood", "whole_blood", "Serum", "whole blood edta", "urine", "plasma"],
   ]
 
   static func field(_ f: Field, _ rng: inout SplitMix) -> String {
@@ -76,7 +82,7 @@ struct FastPathDifferentialTests {
   static func reference(_ text: String) throws -> (accepted: [String: RowValidator.Outcome], rejected: [String: String]) {
     let records = try CSVReader.records(in: Array(text.utf8))
     let names = records[0].fields.map { foldCase(String(trimUnicodeWhitespace(Substring($0)))) }
-    let kind: RecordKind = names.contains("procedure_id") ? .procedure : .event
+    let kind: RecordKind = names.contains("procedure_id") ? .procedure : names.contains("event_id") ? .event : .result
     var accepted: [String: RowValidator.Outcome] = [:]
     var rejected: [String: String] = [:]
     for r in records.dropFirst() {
@@ -97,8 +103,8 @@ struct FastPathDifferentialTests {
   func differential(_ seed: UInt64) throws {
     let t = TempDir()
     defer { t.cleanup() }
-    for kind in [RecordKind.procedure, .event] {
-      let text = Self.file(kind: kind, rows: 1_500, seed: seed &* 31 &+ (kind == .event ? 7 : 0))
+    for kind in [RecordKind.procedure, .event, .result] {
+      let text = Self.file(kind: kind, rows: 1_500, seed: seed &* 31 &+ (kind == .event ? 7 : kind == .result ? 13 : 0))
       let path = t.write("\(kind.rawValue)-\(seed).csv", text)
       let (db, outcomes) = try ingest([path])
       #expect(outcomes.first?.status == .loaded)
@@ -182,6 +188,21 @@ struct FastPathDifferentialTests {
     }
     #expect(storedRejects == rejected)
     try db.read { d in
+      if kind == .result {
+        let sql = "SELECT result_id, nhs_number, sample_id, sample_date, analyte, value, comparator, unit, specimen, note FROM result"
+        for row in try Row.fetchAll(d, sql: sql) {
+          let stored = ResultRecord(
+            resultId: row[0], nhsNumber: row[1], sampleId: row[2], sampleDate: LocalDate(iso: row[3])!,
+            analyte: Metal(rawValue: row[4])!, value: row[5], comparator: (row[6] as String?).flatMap(LabComparator.init(rawValue:)),
+            unit: IonUnit(rawValue: row[7])!, specimen: SampleType(rawValue: row[8])!, note: row[9])
+          guard case .result(let expected)? = accepted[stored.resultId] else {
+            Issue.record("stored \(stored.resultId), which the reference rejects")
+            continue
+          }
+          #expect(stored == expected)
+        }
+        return
+      }
       if kind == .procedure {
         for row in try Row.fetchAll(d, sql: "SELECT \(ProcedureRecord.columns) FROM procedure") {
           let stored = ProcedureRecord(row: row)
