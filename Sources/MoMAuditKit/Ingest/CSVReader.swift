@@ -427,12 +427,44 @@ package struct CSVRecordView: ~Copyable {
     return ascii(rawBytes) && ascii(bytes)
   }
 
+  /// The fast path may read the record as UTF-8 bytes: ASCII, or (in a
+  /// UTF-8 file) non-ASCII text none of whose fields starts or ends with
+  /// Unicode whitespace after ASCII trimming (ByteRow trims ASCII only), and
+  /// whose raw text is whole.
+  package func isFastReadable(utf8 file: Bool) -> Bool {
+    if isASCII { return true }
+    guard file, encoding == .utf8, rawBytes.count < CSVReader.rawLimit else { return false }
+    let buf = bytes
+    for i in 0..<count {
+      var s = start(i)
+      var e = ends[i]
+      while s < e, isASCIIWhitespace(buf[s]) { s += 1 }
+      while e > s, isASCIIWhitespace(buf[e - 1]) { e -= 1 }
+      guard s < e else { continue }
+      if buf[s] >= 0x80, Self.whitespaceScalar(buf, from: s, to: e) { return false }
+      if buf[e - 1] >= 0x80 {
+        var k = e - 1
+        while k > s, buf[k] & 0xC0 == 0x80 { k -= 1 }
+        if Self.whitespaceScalar(buf, from: k, to: e) { return false }
+      }
+    }
+    return true
+  }
+
+  /// The scalar starting at `from` is Unicode whitespace (or not valid UTF-8).
+  private static func whitespaceScalar(_ b: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Bool {
+    var it = UnsafeBufferPointer(rebasing: b[from..<to]).makeIterator()
+    var decoder = UTF8()
+    guard case .scalarValue(let u) = decoder.decode(&it) else { return true }
+    return u.properties.isWhitespace
+  }
+
   /// Where the fields' bytes start (valid while the view is).
   var base: UnsafePointer<UInt8> { bytes.baseAddress ?? CSVRecordView.empty }
 
   nonisolated(unsafe) private static let empty: UnsafePointer<UInt8> = UnsafePointer(UnsafeMutablePointer<UInt8>.allocate(capacity: 1))
 
-  /// Packs `raw` (an ASCII record's: its bytes are its UTF-8).
+  /// Packs `raw` (a fast-readable record's: its bytes are its UTF-8, whole).
   func packRaw(into batch: PackedBatch) {
     batch.text(rawBytes, suffix: rawBytes.count >= CSVReader.rawLimit ? "…" : "")
   }

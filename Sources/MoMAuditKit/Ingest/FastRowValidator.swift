@@ -51,13 +51,15 @@ final class ByteRow {
   }
 }
 
-/// The common case of `RowValidator` on bytes: a row of ASCII text in the
-/// canonical formats, every value valid, becomes its record without a String
-/// per field, a case-folded copy per code or an array per date. Anything
-/// else (a blank required field, a value that does not parse, a code not
-/// listed, non-ASCII text, a date after the export date) returns nil, and
-/// the row goes through `RowValidator` itself, which decides and words the
-/// reject. So this never rejects, and accepts exactly what `RowValidator`
+/// The common case of `RowValidator` on bytes: a row in the canonical
+/// formats, every value valid, becomes its record without a String per
+/// field, a case-folded copy per code or an array per date. The row's text is
+/// ASCII, or UTF-8 whose fields neither start nor end with Unicode whitespace
+/// (`CSVRecordView.isFastReadable`). Anything else (a blank required field,
+/// a value that does not parse, a code not listed, a non-ASCII letter in a
+/// code other than a unit's mu, a date after the export date) returns nil,
+/// and the row goes through `RowValidator` itself, which decides and words
+/// the reject. So this never rejects, and accepts exactly what `RowValidator`
 /// accepts with the same record: debug builds check every row against it.
 enum FastRowValidator {
   static func procedure(_ r: ByteRow, exportDate: LocalDate?) -> ProcedureRecord? {
@@ -277,13 +279,22 @@ enum FastRowValidator {
   }
 }
 
-/// Coded values matched on ASCII bytes, case-insensitively: `init(code:)`
-/// for ASCII text, whose case folding is lowercasing.
+/// Coded values matched on UTF-8 bytes, lowercasing ASCII letters only:
+/// `init(code:)` for text that equals a (folded) spelling but for the case
+/// of its ASCII letters, whose case folding is exactly that. A spelling with
+/// a Greek mu also matches with the micro sign (U+00B5), which folds to it.
+/// Anything else (another case of a non-ASCII letter) does not match here,
+/// and the row takes the general path.
 struct CodeTable<C: CodedValue> {
   private let spellings: [([UInt8], C)]
 
   init(_ type: C.Type) {
-    spellings = C.spellings.compactMap { s, c in s.utf8.allSatisfy({ $0 < 0x80 }) ? (Array(s.utf8), c) : nil }
+    var out: [([UInt8], C)] = []
+    for (s, c) in C.spellings {
+      out.append((Array(s.utf8), c))
+      if s.contains("\u{03BC}") { out.append((Array(s.replacingOccurrences(of: "\u{03BC}", with: "\u{00B5}").utf8), c)) }
+    }
+    spellings = out
   }
 
   @inline(__always) func match(_ b: UnsafeBufferPointer<UInt8>) -> C? {

@@ -132,7 +132,7 @@ enum IngestPipeline {
             header = try CSVHeader(record: record.record, path: plan.path, profile: profile)
             return
           }
-          if fast, record.problem == nil, record.count == h.columns.count, record.isASCII {
+          if fast, record.problem == nil, record.count == h.columns.count, record.isFastReadable(utf8: plan.encoding == .utf8) {
             // The common case on bytes (FastRowValidator); nil: the full path.
             let done: Bool = {
               byteRow.start(record.base)
