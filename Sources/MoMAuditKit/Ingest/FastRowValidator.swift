@@ -190,8 +190,15 @@ enum FastRowValidator {
     let sampleId = r.text(.sampleId)
     let id: String
     if implicitId {
-      guard let sampleId else { return nil }
-      id = sampleId + "/" + analyte.rawValue
+      guard let sample = r[.sampleId] else { return nil }
+      // `sample_id/analyte`, built in one allocation.
+      let suffix: StaticString = analyte == .cobalt ? "/cobalt" : "/chromium"
+      id = String(unsafeUninitializedCapacity: sample.count + suffix.utf8CodeUnitCount) { out in
+        _ = out.initialize(from: sample)
+        UnsafeMutableBufferPointer(rebasing: out[sample.count...])
+          .baseAddress!.initialize(from: suffix.utf8Start, count: suffix.utf8CodeUnitCount)
+        return sample.count + suffix.utf8CodeUnitCount
+      }
     } else {
       guard let b = r[.resultId] else { return nil }
       id = String(decoding: b, as: UTF8.self)
@@ -243,10 +250,48 @@ enum FastRowValidator {
     return withUnsafeBytes(of: &digits) { String(decoding: $0, as: UTF8.self) }
   }
 
-  /// `NumberValue.parse` (which it calls, on the checked text).
+  /// `NumberValue.parse` on bytes. The grammar (optional sign, digits,
+  /// optionally `.` and digits) is checked here; a value of at most 15
+  /// significant digits and 22 decimals is then exactly `m / 10^k`, both
+  /// operands exact in a Double, so the one IEEE division is the correctly
+  /// rounded value `Double(text)` gives (Clinger's fast path). Anything
+  /// longer goes through `NumberValue.parse` itself.
   static func number(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
-    NumberValue.parse(String(decoding: b, as: UTF8.self))
+    let n = b.count
+    var i = 0
+    var negative = false
+    if n > 0, b[0] == 0x2B || b[0] == 0x2D {
+      negative = b[0] == 0x2D
+      i = 1
+    }
+    var mantissa: UInt64 = 0
+    var digits = 0
+    var before = 0
+    while i < n, let d = digit(b[i]) {
+      mantissa = mantissa &* 10 &+ UInt64(d)
+      if mantissa != 0 { digits += 1 }
+      before += 1
+      i += 1
+    }
+    guard before > 0 else { return nil }
+    var decimals = 0
+    if i < n {
+      guard b[i] == 0x2E else { return nil }
+      i += 1
+      while i < n, let d = digit(b[i]) {
+        mantissa = mantissa &* 10 &+ UInt64(d)
+        if mantissa != 0 { digits += 1 }
+        decimals += 1
+        i += 1
+      }
+      guard decimals > 0, i == n else { return nil }
+    }
+    guard digits <= 15, decimals <= 22 else { return NumberValue.parse(String(decoding: b, as: UTF8.self)) }
+    let magnitude = Double(mantissa) / powersOfTen[decimals]
+    return negative ? -magnitude : magnitude
   }
+
+  private static let powersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { r, _ in r * 10 } }
 
   /// `LabValue.parse` for ASCII text: a plain number (the common case, no
   /// comparator to look for) or `<`, `<=`, `>`, `>=` with optional spaces

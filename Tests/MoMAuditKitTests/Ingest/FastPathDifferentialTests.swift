@@ -99,6 +99,24 @@ struct FastPathDifferentialTests {
     return (accepted, rejected)
   }
 
+  @Test("numbers on bytes are Double(text) to the bit, over random decimals of every length")
+  func numbers() {
+    var rng = SplitMix(seed: 77)
+    for _ in 0..<100_000 {
+      var text = ["", "+", "-"][Int(rng.next() % 3)]
+      let before = 1 + Int(rng.next() % 20)
+      for _ in 0..<before { text += String(rng.next() % 10) }
+      if rng.next() % 3 != 0 {
+        text += "."
+        for _ in 0..<(1 + Int(rng.next() % 25)) { text += String(rng.next() % 10) }
+      }
+      if rng.next() % 50 == 0 { text += ["e5", ".", "x", " "][Int(rng.next() % 4)] }
+      let fast = Array(text.utf8).withUnsafeBufferPointer { FastRowValidator.number($0) }
+      let reference = NumberValue.parse(text)
+      #expect(fast?.bitPattern == reference?.bitPattern, "\(text)")
+    }
+  }
+
   @Test("random procedures and events: the same records, rejects and reasons", arguments: [UInt64(1), 2, 3, 4, 5, 6])
   func differential(_ seed: UInt64) throws {
     let t = TempDir()
