@@ -52,6 +52,10 @@ measure() {
   local scale=$1 stage=$2 rep=$3
   shift 3
   local tf=$OUT/.time.$$
+  # The previous stage's dirty pages are written back before this one starts,
+  # not during it (a 1 GB database written just before otherwise slows the
+  # next stage's own writes; measured on the results ingest, issue 10).
+  sync
   if ! /usr/bin/time -v -o "$tf" "$@" >"$OUT/.stdout.$$" 2>"$OUT/.stderr.$$"; then
     echo "error: stage $stage (scale $scale) failed: $*" >&2
     tail -n 20 "$OUT/.stderr.$$" >&2
