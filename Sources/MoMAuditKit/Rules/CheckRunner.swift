@@ -69,10 +69,13 @@ package struct CheckRunner {
       // writing connection: the merge then runs here.
       let process = { (group: PatientGroup) throws in
         if killAfterPatients != nil { FaultInjection.tick(.checkPatient) }
-        let (tests, assembly) = IonTestAssembly.assemble(group.results, nhsNumber: group.nhsNumber, asOf: asOf)
+        // Most patients have no results: no assembly, no copy of their events.
+        let (tests, assembly) =
+          group.results.isEmpty
+          ? ([], []) : IonTestAssembly.assemble(group.results, nhsNumber: group.nhsNumber, asOf: asOf)
         let context = PatientContext(
-          nhsNumber: group.nhsNumber, procedures: group.procedures, events: group.events + tests, asOf: asOf, pack: pack,
-          assembledTests: Set(tests.map(\.eventId)))
+          nhsNumber: group.nhsNumber, procedures: group.procedures, events: tests.isEmpty ? group.events : group.events + tests,
+          asOf: asOf, pack: pack, assembledTests: tests.isEmpty ? [] : Set(tests.map(\.eventId)))
         let result = PatientResult(context: context, assemblyWarnings: assembly)
         try out.write(result)
         summary.warnings += result.warnings.count
