@@ -8,6 +8,10 @@ struct CSVHeader {
 
   /// Fields the file has no column for, with the profile's constant value.
   let constants: [(Field, String)]
+  /// The profile's keep/skip rules that apply to this kind of file.
+  let filters: RowFilters
+  /// A results file without a `result_id` column: rows are `sample_id/analyte`.
+  let implicitResultId: Bool
 
   /// Recognises the file from its header, after the profile's renames. A
   /// profile's `constants` count as columns for the required ones; its
@@ -59,6 +63,8 @@ struct CSVHeader {
     let constants = profile.constants.filter { allowed.contains($0.key) && !columns.contains($0.key) }
       .sorted { $0.key.rawValue < $1.key.rawValue }.map { ($0.key, $0.value) }
     self.constants = constants
+    filters = profile.filters(for: kind)
+    implicitResultId = kind == .result && !columns.contains(.resultId)
     let present = Set(columns.compactMap { $0 }).union(constants.map(\.0))
     var required: [Field]
     switch kind {
@@ -123,6 +129,6 @@ struct CSVHeader {
     guard row.readProblem == nil else { return nil }
     profile.blankNulls(&row)
     for (f, v) in constants { row[f] = v }
-    return profile.skipRule(row, fields: Set(kind.fields))
+    return filters.rule(for: row)
   }
 }

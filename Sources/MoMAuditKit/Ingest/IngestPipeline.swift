@@ -149,7 +149,7 @@ enum IngestPipeline {
                 assert(Self.sameAsValidator(.event(e, warnings: []), h.row(from: record)))
                 pack(e, [], line: record.line, location: nil) { record.packRaw(into: $0) }
               case .result:
-                guard let r = FastRowValidator.result(byteRow, implicitId: !h.columns.contains(.resultId)) else { return false }
+                guard let r = FastRowValidator.result(byteRow, implicitId: h.implicitResultId) else { return false }
                 assert(Self.sameAsValidator(.result(r), h.row(from: record)))
                 batch.append(r, hash: text.fingerprint(r), location: nil, line: record.line) { record.packRaw(into: $0) }
               }

@@ -140,8 +140,9 @@ package enum RowValidator {
     "chromium": .chromium, "cr": .chromium, "blood chromium": .chromium, "chromium blood": .chromium,
   ]
 
-  /// Laboratories' names of whole blood (folded), besides `whole_blood`.
-  static let wholeBloodSpecimens = ["blood", "whole blood", "edta blood", "edta whole blood", "whole blood edta"]
+  /// Laboratories' names of whole blood (folded), besides `whole_blood`:
+  /// exactly the contract's list (`whole blood` with a space is not in it).
+  static let wholeBloodSpecimens = ["blood", "edta blood", "edta whole blood", "whole blood edta"]
 
   /// Specimens: the sample types, and the usual names of whole blood.
   static func specimen(_ text: String) -> SampleType? {

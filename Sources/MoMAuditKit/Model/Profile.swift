@@ -165,21 +165,13 @@ package struct Profile: Sendable, Equatable {
 
   static let dateFields: [Field] = [.dateOfBirth, .procedureDate, .eventDate, .sampleDate]
 
-  /// The rule that skips `row` (`keep analyte`, `skip event_type = 2`), or
-  /// nil to keep it. `fields` are those of the row's kind: a rule on
-  /// another kind's field is ignored. `keep` is tested first; a blank value
-  /// fails every `keep`.
-  package func skipRule(_ row: RawRow, fields: Set<Field>) -> String? {
-    for field in keep.keys.sorted(by: { $0.rawValue < $1.rawValue }) where fields.contains(field) {
-      let v = row[field].map(Self.fold) ?? ""
-      if v.isEmpty || !keep[field]!.contains(v) { return "keep \(field.name)" }
-    }
-    for field in skip.keys.sorted(by: { $0.rawValue < $1.rawValue }) where fields.contains(field) {
-      if let v = row[field].map(Self.fold), !v.isEmpty, let listed = skip[field]![v] {
-        return "skip \(field.name) = \(listed)"
-      }
-    }
-    return nil
+  /// The keep and skip rules that apply to files of `kind` (a rule on
+  /// another kind's field is ignored), in a fixed order, decided once per file.
+  package func filters(for kind: RecordKind) -> RowFilters {
+    let fields = Set(kind.fields)
+    return RowFilters(
+      keep: keep.filter { fields.contains($0.key) }.sorted { $0.key.rawValue < $1.key.rawValue }.map { ($0.key, $0.value) },
+      skip: skip.filter { fields.contains($0.key) }.sorted { $0.key.rawValue < $1.key.rawValue }.map { ($0.key, $0.value) })
   }
 
   /// Blanks every cell equal to a null value (before anything else).
@@ -201,5 +193,27 @@ package struct Profile: Sendable, Equatable {
       let parts = v.split(separator: "/", omittingEmptySubsequences: false)
       if parts.count == 3 { row[f] = "\(parts[1])/\(parts[0])/\(parts[2])" }
     }
+  }
+}
+
+/// A profile's keep and skip rules for one kind of file (`Profile.filters(for:)`).
+package struct RowFilters: Sendable {
+  package var keep: [(Field, Set<String>)]
+  /// Field → folded value → the value as the profile lists it (names the rule).
+  package var skip: [(Field, [String: String])]
+
+  package var isEmpty: Bool { keep.isEmpty && skip.isEmpty }
+
+  /// The rule that skips `row`, or nil. `keep` is tested first; a blank value
+  /// fails every `keep`; values match trimmed and case-folded.
+  package func rule(for row: RawRow) -> String? {
+    for (field, listed) in keep {
+      let v = row[field].map(Profile.fold) ?? ""
+      if v.isEmpty || !listed.contains(v) { return "keep \(field.name)" }
+    }
+    for (field, listed) in skip {
+      if let v = row[field].map(Profile.fold), !v.isEmpty, let name = listed[v] { return "skip \(field.name) = \(name)" }
+    }
+    return nil
   }
 }

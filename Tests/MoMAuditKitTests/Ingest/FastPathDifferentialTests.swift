@@ -48,7 +48,7 @@ struct FastPathDifferentialTests {
     .analyte: ["cobalt", "CR", "Blood Cobalt", "chromium blood", "co", "HB", "", "zinc"],
     .value: ["1.9", "<0.5", "> 7", "≤7", "-1", "<0", "<<1", "", "~5", ">=200", "1e2"],
     .unit: ["ug/L", "nmol/L", "ppb", "µg/L", "", "mg/L"],
-    .specimen: ["", "EDTA blood", "whole_blood", "Serum", "whole blood edta", "urine", "plasma"],
+    .specimen: ["", "EDTA blood", "whole_blood", "Serum", "whole blood edta", "urine", "plasma", "whole blood"],
   ]
 
   static func field(_ f: Field, _ rng: inout SplitMix) -> String {

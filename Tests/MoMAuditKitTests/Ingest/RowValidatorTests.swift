@@ -384,4 +384,26 @@ struct RowValidatorTests {
       IX.procedureProblem([.bearing: long])?.message == "bearing: unknown code \"" + String(repeating: "x", count: 40)
         + "…\"")
   }
+
+  static func result(specimen: String) -> Result<RowValidator.Outcome, RowProblem> {
+    var row = RawRow(kind: .result, line: 2, raw: "")
+    for (f, v) in [(Field.resultId, "R1"), (.nhsNumber, "9434765919"), (.sampleDate, "2025-06-11"), (.analyte, "cobalt"),
+      (.value, "1.9"), (.unit, "ug/L"), (.specimen, specimen)] { row[f] = v }
+    return RowValidator.validate(row)
+  }
+
+  @Test(
+    "a result's specimen: the sample types and the contract's names of whole blood, nothing else",
+    arguments: [
+      ("", "whole_blood"), ("whole_blood", "whole_blood"), ("blood", "whole_blood"), ("EDTA blood", "whole_blood"),
+      ("edta whole blood", "whole_blood"), ("Whole Blood EDTA", "whole_blood"), ("Serum", "serum"), ("plasma", "plasma"),
+      ("whole blood", "-"), ("EDTA", "-"), ("urine", "-"),
+    ])
+  func resultSpecimen(_ text: String, _ expected: String) {
+    switch Self.result(specimen: text) {
+    case .success(.result(let r)): #expect(r.specimen.rawValue == expected)
+    case .failure(let p): #expect(expected == "-" && p == P(field: "specimen", code: "UNKNOWN_CODE", message: "specimen: unknown code \"\(text)\""))
+    default: Issue.record("not a result")
+    }
+  }
 }
