@@ -24,12 +24,16 @@ package struct ProcedureRecord: Equatable, Sendable {
   /// matching the implant library; or, for a resurfacing with an unknown
   /// bearing and no match, assumed (never a revision). A known non-MoM
   /// bearing is never overridden.
-  package var momBasis: MoMBasis? {
+  package var momBasis: MoMBasis? { momFinding?.basis }
+
+  /// `momBasis` with the implant library entry that decided it, if any
+  /// (one library lookup).
+  package var momFinding: (basis: MoMBasis, entry: ImplantLibrary.Entry?)? {
     switch bearing {
-    case .mom: return .bearing
+    case .mom: return (.bearing, nil)
     case .unknown:
-      if libraryMatch != nil { return .components }
-      return procedureType == .resurfacing ? .assumed : nil
+      if let entry = libraryMatch { return (.components, entry) }
+      return procedureType == .resurfacing ? (.assumed, nil) : nil
     default: return nil
     }
   }

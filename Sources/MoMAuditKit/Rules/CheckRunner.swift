@@ -346,7 +346,7 @@ struct RunWriter {
         p.sex.rawValue, i.group?.rawValue, i.active, i.endedBy?.procedureId, c.status.rawValue,
         review?.eventDate.iso, test?.eventDate.iso, test?.cobaltMicrograms, test?.chromiumMicrograms,
         imaging?.eventDate.iso, imaging?.imagingFinding?.rawValue, compliant, p.trustCode, p.siteCode, p.consultantCode,
-        test?.cobaltComparator?.rawValue, test?.chromiumComparator?.rawValue, (p.momBasis ?? .bearing).rawValue,
+        test?.cobaltComparator?.rawValue, test?.chromiumComparator?.rawValue, i.basis.rawValue,
       ])
     }
     for f in r.findings {

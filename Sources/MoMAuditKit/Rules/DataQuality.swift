@@ -53,16 +53,16 @@ package enum DataQuality {
         }
       }
     }
-    for p in c.procedures {
-      switch p.momBasis {
-      case .components?:
-        let entry = p.libraryMatch!
-        out.append(CheckWarning(code: "BEARING_FROM_COMPONENTS", nhsNumber: nhs, recordKind: .procedure, recordId: p.procedureId,
-          detail: "bearing unknown; a component matches the implant library entry \"\(entry.name)\" (\(entry.id)): taken as metal-on-metal"))
-      case .assumed?:
-        out.append(CheckWarning(code: "BEARING_ASSUMED_MOM", nhsNumber: nhs, recordKind: .procedure, recordId: p.procedureId,
+    for i in c.implants {
+      switch i.basis {
+      case .components:
+        let entry = i.libraryEntry.map { "\"\($0.name)\" (\($0.id))" } ?? "?"
+        out.append(CheckWarning(code: "BEARING_FROM_COMPONENTS", nhsNumber: nhs, recordKind: .procedure, recordId: i.id,
+          detail: "bearing unknown; a component matches the implant library entry \(entry): taken as metal-on-metal"))
+      case .assumed:
+        out.append(CheckWarning(code: "BEARING_ASSUMED_MOM", nhsNumber: nhs, recordKind: .procedure, recordId: i.id,
           detail: "resurfacing with an unknown bearing and no implant library match: taken as metal-on-metal"))
-      default:
+      case .bearing:
         break
       }
     }

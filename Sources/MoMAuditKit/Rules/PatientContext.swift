@@ -6,6 +6,9 @@ package struct Implant: Sendable {
   /// Set for active implants only.
   package var group: SurveillanceGroup?
   package var warnings: [String] = []
+  /// How the procedure was found to be MoM, and the library entry when by its components.
+  package var basis: MoMBasis = .bearing
+  package var libraryEntry: ImplantLibrary.Entry? = nil
 
   package var active: Bool { endedBy == nil }
   package var id: String { procedure.procedureId }
@@ -72,7 +75,8 @@ package struct PatientContext: Sendable {
 
     let revisions = procs.filter { $0.procedureType == .revision }
     var implants: [Implant] = []
-    for p in procs where p.isMoM {
+    for p in procs {
+      guard let found = p.momFinding else { continue }
       // A revision on the same side dated on or after the implant ends it; a
       // MoM revision is ended only by a revision dated strictly after it.
       let ending = revisions.first { r in
@@ -80,6 +84,8 @@ package struct PatientContext: Sendable {
           && (p.procedureType == .revision ? r.procedureDate > p.procedureDate : r.procedureDate >= p.procedureDate)
       }
       var implant = Implant(procedure: p, endedBy: ending)
+      implant.basis = found.basis
+      implant.libraryEntry = found.entry
       if ending == nil {
         let (group, warnings) = SurveillanceGroup.classify(p, pack: pack)
         implant.group = group
