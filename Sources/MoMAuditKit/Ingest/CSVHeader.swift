@@ -42,9 +42,12 @@ struct CSVHeader {
     }
     guard kinds.count == 1 else {
       if kinds.isEmpty {
+        let delimiterNames: [UInt8: String] = [0x2C: "a comma", 0x7C: "\"|\"", 0x3B: "\";\"", 0x09: "a tab"]
         let delimiterHint =
-          names.count == 1 && profile.delimiter == UInt8(ascii: ",")
-          ? " (one column: is the file delimited by something other than a comma? a profile's delimiter says so)" : ""
+          self.names.count != 1 ? ""
+          : profile.delimiter == UInt8(ascii: ",")
+            ? " (one column: is the file delimited by something other than a comma? a profile's delimiter says so)"
+            : " (one column: is the file delimited by something other than the profile's delimiter, \(delimiterNames[profile.delimiter] ?? "?")?)"
         throw IngestError.fileRefused(
           path: path,
           reason: "the header has none of procedure_id, event_id, result_id or analyte, so the file is neither "

@@ -209,6 +209,11 @@ struct ProfileTests {
     let o = try Ingester(db: db, logger: .init(label: "t")).ingest(inputs: [file])
     #expect(o.first?.status == .refused)
     #expect(o.first?.reason?.contains("is the file delimited by something other than a comma?") == true)
+    let pipe = try Profile.load(path: t.write("p.toml", "delimiter = \"|\"\n"))
+    let commas = t.write("e.csv", "event_id,nhs_number,event_date,event_type\nE1,9434765919,2025-06-11,review\n")
+    let o2 = try Ingester(db: db, logger: .init(label: "t"), options: IngestOptions(profile: pipe)).ingest(inputs: [commas])
+    #expect(o2.first?.status == .refused)
+    #expect(o2.first?.reason?.hasSuffix("(one column: is the file delimited by something other than the profile's delimiter, \"|\"?)") == true)
   }
 
   /// Property: over random PAS-like rows, every row read is accepted,
