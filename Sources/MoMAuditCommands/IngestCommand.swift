@@ -9,11 +9,14 @@ struct IngestCommand: StageCommand {
     commandName: toolName(standalone: "momaudit-ingest", subcommand: "ingest"),
     abstract: "Validate registry exports (CSV/XML files or folders of them) and load them into the audit database.",
     discussion: """
-      Each file loads in one transaction, completely or not at all. Rejected rows are kept with file, line, \
-      field and reason. A file already ingested (same content) is skipped. A later file's record with an id \
-      already loaded replaces the earlier one.
-      Exit codes: 0 loaded; 64 usage; 65 a file was refused (the others still loaded); 66 input missing; \
-      73 cannot write the database; 75 another run holds the lock.
+      Each file loads in one transaction, completely or not at all; the files of a cumulative source's delivery \
+      load together in one. Rejected rows are kept with file, line, field and reason. A file already ingested \
+      (same content) is skipped, except in a cumulative source. A later file's record with an id already \
+      loaded replaces it when its content differs, and is counted unchanged when it is the same. A cumulative \
+      source's records missing from its new delivery are withdrawn; a delivery that would withdraw more than \
+      the source's max_withdraw_percent is refused unless --allow-withdraw is given.
+      Exit codes: 0 loaded; 64 usage; 65 a file or a delivery was refused (the others still loaded); \
+      66 input missing; 73 cannot write the database; 75 another run holds the lock.
       """) }
 
   @OptionGroup var common: CommonOptions
@@ -25,7 +28,8 @@ struct IngestCommand: StageCommand {
   func validate() throws { try ingest.validate(inputs: inputs) }
 
   func execute(db: DatabaseQueue, logger: Logger) throws -> Int32 {
-    let outcomes = try Ingester(db: db, logger: logger, options: ingest.options(), progress: .forStandardError())
+    let outcomes = try Ingester(
+      db: db, logger: logger, options: ingest.options(), progress: .forStandardError(), allowWithdraw: ingest.allowWithdraw)
       .ingest(groups: ingest.groups(inputs: inputs))
     return ingestExitCode(outcomes)
   }
@@ -40,6 +44,9 @@ struct IngestOptionsGroup: ParsableArguments {
 
   @Option(help: ArgumentHelp("A sources manifest (TOML or JSON): each system's exports, profile and snapshot setting; loaded before any positional inputs.", valueName: "file"))
   var sources: String?
+
+  @Flag(help: "Let a cumulative source's delivery withdraw more than its max_withdraw_percent of the source's records (when they were really removed at the source).")
+  var allowWithdraw = false
 
   /// Inputs or a manifest (or both) are needed.
   func validate(inputs: [String]) throws {

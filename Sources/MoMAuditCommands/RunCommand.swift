@@ -9,8 +9,8 @@ struct RunCommand: StageCommand {
     commandName: "run",
     abstract: "Ingest, check and report in one process (for cron).",
     discussion: """
-      A refused file does not stop the run: the other files load, the check and report run, and the exit code \
-      is 65. Exit codes: 0 success; 1 findings with --fail-on-findings; 64 usage; 65 a file was refused; \
+      A refused file or delivery does not stop the run: the other files load, the check and report run, and \
+      the exit code is 65. Exit codes: 0 success; 1 findings with --fail-on-findings; 64 usage; 65 a file was refused; \
       66 input missing; 73 cannot write; 75 another run holds the lock.
       """)
 
@@ -33,7 +33,8 @@ struct RunCommand: StageCommand {
   func execute(db: DatabaseQueue, logger: Logger) throws -> Int32 {
     let reportOptions = try report.options()
     try ReportWriter(folder: out).probe()
-    let outcomes = try Ingester(db: db, logger: logger, options: ingest.options(), progress: .forStandardError())
+    let outcomes = try Ingester(
+      db: db, logger: logger, options: ingest.options(), progress: .forStandardError(), allowWithdraw: ingest.allowWithdraw)
       .ingest(groups: ingest.groups(inputs: inputs))
     ProcessMemory.returnFreedMemory()
     let summary = try check.runner(db: db, logger: logger, profilePath: ingest.profile).run()

@@ -91,12 +91,18 @@ func loadProfile(_ path: String?) throws -> Profile {
   return try Profile.load(path: path)
 }
 
-/// Exit status of an ingest: 65 when any file was refused.
+/// Exit status of an ingest: 65 when any file (or a cumulative source's delivery) was refused.
 func ingestExitCode(_ outcomes: [FileOutcome]) -> Int32 {
   let refused = outcomes.filter { $0.status == .refused }
+  var deliveries: [String] = []
   for r in refused {
-    FileHandle.standardError.write(Data("error: \(r.path): file refused: \(r.reason ?? "")\n".utf8))
+    if let d = r.deliveryRefusal {
+      if !deliveries.contains(d) { deliveries.append(d) }
+    } else {
+      FileHandle.standardError.write(Data("error: \(r.path): file refused: \(r.reason ?? "")\n".utf8))
+    }
   }
+  for d in deliveries { FileHandle.standardError.write(Data("error: \(d)\n".utf8)) }
   if !refused.isEmpty {
     let e = AuditError.dataUnusable("\(refused.count) file\(refused.count == 1 ? "" : "s") refused")
     report(e)

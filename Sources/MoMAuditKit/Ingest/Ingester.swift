@@ -16,6 +16,17 @@ package struct FileOutcome: Equatable, Sendable {
   /// Skipped rows by rule (`keep analyte`, `skip event_type = 2`).
   package var skips: [String: Int] = [:]
   package var recordsReplaced = 0
+  /// Records new to the database (or withdrawn and sent again).
+  package var recordsAdded = 0
+  /// Records re-sent with the same content: counted, nothing written.
+  package var recordsUnchanged = 0
+  /// Records of its cumulative source this file's delivery withdrew, attributed to this file.
+  package var recordsWithdrawn = 0
+  /// The manifest's source, if any.
+  package var source: String?
+  /// Why the file's whole delivery was refused (a cumulative source's guard,
+  /// or another file of the delivery refused); nil otherwise.
+  package var deliveryRefusal: String?
 }
 
 package struct IngestOptions: Sendable {
@@ -66,14 +77,19 @@ package struct Ingester {
   let logger: Logger
   let options: IngestOptions
   let progress: Progress?
-  /// Crash-safety tests only (FaultInjection).
-  let killAfterRows = FaultInjection.limit(.ingestRow)
+  /// `--allow-withdraw`: a cumulative delivery may withdraw more than its
+  /// source's `max_withdraw_percent`.
+  let allowWithdraw: Bool
 
-  package init(db: DatabaseQueue, logger: Logger, options: IngestOptions = .init(), progress: Progress? = nil) {
+  package init(
+    db: DatabaseQueue, logger: Logger, options: IngestOptions = .init(), progress: Progress? = nil,
+    allowWithdraw: Bool = false
+  ) {
     self.db = db
     self.logger = logger
     self.options = options
     self.progress = progress
+    self.allowWithdraw = allowWithdraw
   }
 
   /// Expands folders into their `*.csv` and `*.xml` files (any case, not
@@ -108,59 +124,103 @@ package struct Ingester {
 
   /// Loads each group's files in order (groups in order). Every input of
   /// every group is resolved first: a missing one stops the ingest before
-  /// anything loads.
+  /// anything loads. A plain file loads in its own transaction; a cumulative
+  /// source's files load as one delivery, in one transaction.
   package func ingest(groups: [InputGroup]) throws -> [FileOutcome] {
-    var files: [(path: String, group: InputGroup)] = []
-    for g in groups { files += try Self.resolveInputs(g.inputs).map { ($0, g) } }
+    var files: [(path: String, group: Int)] = []
+    for (g, group) in groups.enumerated() { files += try Self.resolveInputs(group.inputs).map { ($0, g) } }
+    var snapshotsOfLoadedSources = false
     try db.write { db in
       for g in groups {
         guard let name = g.source else { continue }
+        // Written only when new or changed: a delivery the guard refuses
+        // leaves the database byte for byte as it was.
         try db.execute(
           sql: """
             INSERT INTO source (name, cumulative, max_withdraw_percent) VALUES (?, ?, ?)
             ON CONFLICT(name) DO UPDATE SET cumulative = excluded.cumulative,
               max_withdraw_percent = excluded.max_withdraw_percent
+            WHERE cumulative IS NOT excluded.cumulative OR max_withdraw_percent IS NOT excluded.max_withdraw_percent
             """, arguments: [name, g.cumulative, g.maxWithdrawPercent])
+        if g.cumulative,
+          try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM source_file WHERE source = ? AND status = 'loaded')", arguments: [name])
+            == true
+        {
+          snapshotsOfLoadedSources = true
+        }
       }
     }
-    // The load writes its pages once, through a rollback journal, instead
-    // of twice (into the WAL, then into the database at the checkpoint):
-    // pages added at the end of the file need no journal, so a bulk load
-    // journals almost nothing, and a crash still rolls the file's
+    // A fresh load writes its pages once, through a rollback journal,
+    // instead of twice (into the WAL, then into the database at the
+    // checkpoint): pages added at the end of the file need no journal, so a
+    // bulk load journals almost nothing, and a crash still rolls the file's
     // transaction back. Leaving WAL needs the database to itself: while
     // another connection reads (an auditor's session), the load stays in
-    // WAL, which lets that reader go on. WAL again afterwards.
-    let leftWAL = (try? db.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = DELETE") }) != nil
-    if !leftWAL { logger.debug("another connection has the database open; loading in WAL mode") }
+    // WAL, which lets that reader go on. WAL again afterwards. A later
+    // delivery of a cumulative source stays in WAL: it writes little, and a
+    // delivery its guard refuses must leave the file untouched (switching
+    // journal modes rewrites the database header).
+    let leftWAL =
+      !snapshotsOfLoadedSources
+      && (try? db.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = DELETE") }) != nil
+    if !leftWAL { logger.debug("loading in WAL mode") }
     defer { if leftWAL { try? db.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = WAL") } } }
     var outcomes: [FileOutcome] = []
     // The next file's scan (hash, encoding) runs on the other core while
     // this file's indexes are rebuilt, when nothing else does.
     var prescan: Prescan? = nil
-    for (i, (path, group)) in files.enumerated() {
-      let scan = prescan?.path == path ? prescan!.result() : Result { try FileScan.scan(path: path) }
+    func scan(_ i: Int) -> Result<FileScan, any Error> {
+      let path = files[i].path
+      let result = prescan?.path == path ? prescan!.result() : Result { try FileScan.scan(path: path) }
       prescan = nil
-      let next: String? = i + 1 < files.count ? files[i + 1].path : nil
-      let outcome = try ingestFile(path: path, scan: scan, options: group.options, source: group.source) {
-        if let next { prescan = Prescan(path: next) }
+      return result
+    }
+    func prescanAfter(_ i: Int) -> () -> Void {
+      { if i + 1 < files.count { prescan = Prescan(path: files[i + 1].path) } }
+    }
+    var i = 0
+    while i < files.count {
+      let group = groups[files[i].group]
+      var end = i + 1
+      while end < files.count && files[end].group == files[i].group { end += 1 }
+      if group.cumulative, let source = group.source {
+        let delivery = try ingestDelivery(
+          files[i..<end].map(\.path), source: source, group: group, scan: { scan(i + $0) }, loaded: { prescanAfter(i + $0) })
+        outcomes += delivery
+      } else {
+        for k in i..<end {
+          let outcome = try ingestFile(
+            path: files[k].path, scan: scan(k), options: group.options, source: group.source, loaded: prescanAfter(k))
+          log(outcome)
+          outcomes.append(outcome)
+        }
       }
-      switch outcome.status {
-      case .loaded:
-        logger.info(
-          "loaded file",
-          metadata: [
-            "file": "\(path)", "source": "\(group.source ?? "-")", "rows_read": "\(outcome.rowsRead)", "accepted": "\(outcome.rowsAccepted)",
-            "rejected": "\(outcome.rowsRejected)", "skipped": "\(outcome.rowsSkipped)",
-            "replaced": "\(outcome.recordsReplaced)",
-          ])
-      case .alreadyIngested:
-        logger.info("file already ingested with the same content; nothing changed", metadata: ["file": "\(path)"])
-      case .refused:
-        logger.error("file refused", metadata: ["file": "\(path)", "reason": "\(outcome.reason ?? "")"])
-      }
-      outcomes.append(outcome)
+      i = end
     }
     return outcomes
+  }
+
+  private func log(_ outcome: FileOutcome) {
+    switch outcome.status {
+    case .loaded:
+      logger.info(
+        "loaded file",
+        metadata: [
+          "file": "\(outcome.path)", "source": "\(outcome.source ?? "-")", "rows_read": "\(outcome.rowsRead)",
+          "accepted": "\(outcome.rowsAccepted)", "rejected": "\(outcome.rowsRejected)",
+          "skipped": "\(outcome.rowsSkipped)", "added": "\(outcome.recordsAdded)",
+          "unchanged": "\(outcome.recordsUnchanged)", "replaced": "\(outcome.recordsReplaced)",
+        ])
+    case .alreadyIngested:
+      logger.info("file already ingested with the same content; nothing changed", metadata: ["file": "\(outcome.path)"])
+    case .refused:
+      if let d = outcome.deliveryRefusal {
+        logger.error("file not loaded: its delivery was refused", metadata: ["file": "\(outcome.path)", "reason": "\(d)"])
+      } else {
+        logger.error("file refused", metadata: ["file": "\(outcome.path)", "reason": "\(outcome.reason ?? "")"])
+      }
+    }
   }
 
   typealias Format = FileReadPlan.Format
@@ -169,136 +229,233 @@ package struct Ingester {
     try ingestFile(path: path, scan: Result { try FileScan.scan(path: path) }, options: options, source: nil, loaded: {})
   }
 
-  /// `loaded` is called once the file's rows are written, before its
-  /// indexes are rebuilt.
-  func ingestFile(
-    path: String, scan scanned: Result<FileScan, any Error>, options: IngestOptions, source: String?,
-    loaded: () -> Void
-  ) throws -> FileOutcome {
-    var outcome = FileOutcome(path: path, status: .loaded)
-    let started = monotonicTime()
+  /// What a file is, decided before its transaction: its scan, format and
+  /// encoding. Throws `IngestError.fileRefused` for a file that cannot be read.
+  struct Opened {
+    var path: String
+    var scan: FileScan
+    var format: Format
+    var encoding: TextEncoding = .utf8
+  }
+
+  private func open(path: String, scan scanned: Result<FileScan, any Error>) throws -> Opened {
     let scan: FileScan
     do {
       scan = try scanned.get()
     } catch {
       throw AuditError.inputMissing(path: path)
     }
-    let scanned = monotonicTime()
     let ext = (path as NSString).pathExtension.lowercased()
     let format: Format = ext == "xml" ? .xml : ext == "csv" ? .csv : (scan.firstSignificantByte == UInt8(ascii: "<") ? .xml : .csv)
+    return Opened(path: path, scan: scan, format: format)
+  }
 
+  private func check(_ file: inout Opened, options: IngestOptions) throws {
+    let (path, scan, format) = (file.path, file.scan, file.format)
+    guard scan.size > 0 else { throw IngestError.fileRefused(path: path, reason: "the file is empty (0 bytes)") }
+    file.encoding = try scan.chooseEncoding(forced: format == .xml ? options.commandLineEncoding : options.encoding, path: path)
+    if format == .xml {
+      if scan.containsDoctypeOrEntity {
+        throw IngestError.fileRefused(
+          path: path, reason: "the document has a DOCTYPE, DTD or entity declaration, which is not allowed")
+      }
+      if scan.firstSignificantByte != UInt8(ascii: "<") {
+        throw IngestError.fileRefused(path: path, reason: "the file is not an XML document")
+      }
+    }
+  }
+
+  /// For a load: a larger page cache, a helper thread for the sorts of
+  /// CREATE INDEX (BulkLoad), and no foreign-key lookup per row (the one
+  /// key, source_file_id, names the source_file row the transaction inserts
+  /// first). Restored afterwards, the cache's memory too: `momaudit run`
+  /// goes on to the check and the report in this process.
+  private func withLoadSettings<T>(_ body: () throws -> T) throws -> T {
+    let (foreignKeys, cacheSize) = try db.writeWithoutTransaction { db in
+      let on = try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") ?? false
+      let cache = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
+      try db.execute(sql: "PRAGMA cache_size = -\(Self.cacheKiB); PRAGMA foreign_keys = OFF")
+      return (on, cache)
+    }
+    defer {
+      try? db.writeWithoutTransaction {
+        try $0.execute(sql: "PRAGMA cache_size = \(cacheSize); PRAGMA shrink_memory")
+        if foreignKeys { try $0.execute(sql: "PRAGMA foreign_keys = ON") }
+      }
+    }
+    return try body()
+  }
+
+  /// A file outside cumulative sources, in its own transaction. A file
+  /// byte-identical to one loaded before is not read again.
+  func ingestFile(
+    path: String, scan scanned: Result<FileScan, any Error>, options: IngestOptions, source: String?,
+    loaded: () -> Void
+  ) throws -> FileOutcome {
+    var file = try open(path: path, scan: scanned)
     let already = try db.read { db in
-      try Bool.fetchOne(db, sql: "SELECT 1 FROM source_file WHERE sha256 = ? AND status = 'loaded'", arguments: [scan.sha256])
+      try Bool.fetchOne(db, sql: "SELECT 1 FROM source_file WHERE sha256 = ? AND status = 'loaded'", arguments: [file.scan.sha256])
     }
-    if already == true {
-      outcome.status = .alreadyIngested
-      return outcome
-    }
-
+    if already == true { return FileOutcome(path: path, status: .alreadyIngested, source: source) }
     do {
-      guard scan.size > 0 else { throw IngestError.fileRefused(path: path, reason: "the file is empty (0 bytes)") }
-      let encoding = try scan.chooseEncoding(
-        forced: format == .xml ? options.commandLineEncoding : options.encoding, path: path)
-      if format == .xml {
-        if scan.containsDoctypeOrEntity {
-          throw IngestError.fileRefused(
-            path: path, reason: "the document has a DOCTYPE, DTD or entity declaration, which is not allowed")
+      try check(&file, options: options)
+      return try withLoadSettings {
+        var outcome = FileOutcome(path: path, status: .loaded)
+        try db.inTransaction { db in
+          outcome = try load(db, file, options: options, source: source, delivery: nil, loaded: loaded)
+          return .commit
         }
-        if scan.firstSignificantByte != UInt8(ascii: "<") {
-          throw IngestError.fileRefused(path: path, reason: "the file is not an XML document")
-        }
+        return outcome
       }
-      // For the load: a larger page cache, a helper thread for the sorts of
-      // CREATE INDEX (BulkLoad), and no foreign-key lookup per row (the one
-      // key, source_file_id, names the source_file row this transaction
-      // inserts first). Restored after the file.
-      let (foreignKeys, cacheSize) = try db.writeWithoutTransaction { db in
-        let on = try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") ?? false
-        let cache = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
-        try db.execute(sql: "PRAGMA cache_size = -\(Self.cacheKiB); PRAGMA foreign_keys = OFF")
-        return (on, cache)
-      }
-      defer {
-        // The cache's memory goes back too: `momaudit run` goes on to the
-        // check and the report in this process.
-        try? db.writeWithoutTransaction {
-          try $0.execute(sql: "PRAGMA cache_size = \(cacheSize); PRAGMA shrink_memory")
-          if foreignKeys { try $0.execute(sql: "PRAGMA foreign_keys = ON") }
-        }
-      }
-      try db.inTransaction { db in
-        let writerCPU0 = threadCPUTime()
-        let fileId = try insertSourceFile(db, path: path, scan: scan, format: format, encoding: encoding, source: source)
-        let writer = try IngestWriter(db: db, fileId: fileId, path: path)
-        let bulk = BulkLoad(db: db, estimatedRows: scan.size / BulkLoad.bytesPerRowEstimate)
-        var counts = Counts()
-        let plan = FileReadPlan(path: path, format: format, encoding: encoding, profile: options.profile)
-        let fingerprints = RecordText()
-        let read = try IngestPipeline.run(plan) { batch in
-          batch.fillFingerprints(fingerprints)
-          try apply(batch, writer: writer, bulk: bulk, counts: &counts)
-        }
-        let loadedAt = monotonicTime()
-        loaded()
-        try bulk.finish()
-        logger.debug(
-          "file load timing",
-          metadata: [
-            "file": "\(path)", "rows": "\(counts.read)", "fast_rows": "\(read.fastRows)", "seconds": "\(fmt(monotonicTime() - started))",
-            "scan_seconds": "\(fmt(scanned - started))", "indexes_seconds": "\(fmt(monotonicTime() - loadedAt))",
-            "reader_cpu": "\(fmt(read.readerCPU))", "reader_waited": "\(fmt(read.readerWaited))",
-            "writer_cpu": "\(fmt(threadCPUTime() - writerCPU0))", "writer_waited": "\(fmt(read.writerWaited))",
-          ])
-        let kind = format == .xml ? "mixed" : read.kind.map { $0.rawValue + "s" } ?? "events"
-        let skipped = read.skips.values.reduce(0, +)
-        try db.execute(
-          sql: """
-            UPDATE source_file SET kind = ?, export_date = ?, rows_read = ?, rows_accepted = ?,
-              rows_rejected = ?, records_replaced = ?, rows_skipped = ? WHERE id = ?
-            """,
-          arguments: [
-            kind, read.exportDate?.iso, counts.read + skipped, counts.accepted, counts.rejected, counts.replaced, skipped,
-            fileId,
-          ])
-        for (rule, rows) in read.skips {
-          try db.execute(
-            sql: "INSERT INTO file_skip (source_file_id, rule, rows) VALUES (?, ?, ?)", arguments: [fileId, rule, rows])
-        }
-        outcome.rowsSkipped = skipped
-        outcome.skips = read.skips
-        outcome.rowsRead = counts.read + skipped
-        outcome.rowsAccepted = counts.accepted
-        outcome.rowsRejected = counts.rejected
-        outcome.recordsReplaced = counts.replaced
-        return .commit
-      }
-      return outcome
     } catch IngestError.fileRefused(_, let reason) {
-      try db.write { db in
-        // The same file refused again for the same reason changes nothing.
-        let known = try Bool.fetchOne(
-          db, sql: "SELECT 1 FROM source_file WHERE sha256 = ? AND path = ? AND status = 'refused' AND error = ?",
-          arguments: [scan.sha256, path, reason])
-        if known == true { return }
-        try db.execute(
-          sql: """
-            INSERT INTO source_file (path, sha256, format, status, error, ingested_at, source)
-            VALUES (?, ?, ?, 'refused', ?, ?, ?)
-            """,
-          arguments: [path, scan.sha256, format.rawValue, reason, Self.timestamp(), source])
-      }
-      return FileOutcome(path: path, status: .refused, reason: reason)
+      try recordRefused(file, reason: reason, source: source)
+      return FileOutcome(path: path, status: .refused, reason: reason, source: source)
     }
+  }
+
+  /// The files of one delivery of a cumulative source, in one transaction:
+  /// loaded, then the records the delivery left out withdrawn (sources.md
+  /// §3). A refused file, or the guard, refuses the whole delivery: nothing
+  /// of it stays (a refused file is recorded as refused).
+  private func ingestDelivery(
+    _ paths: [String], source: String, group: InputGroup, scan: (Int) -> Result<FileScan, any Error>,
+    loaded: (Int) -> () -> Void
+  ) throws -> [FileOutcome] {
+    var outcomes: [FileOutcome] = []
+    var opened: [Opened] = []
+    do {
+      let withdrawal: Delivery.Withdrawal = try withLoadSettings {
+        var w = Delivery.Withdrawal()
+        try db.inTransaction { db in
+          outcomes = []
+          let delivery = try Delivery(
+            db, source: source, maxWithdrawPercent: group.maxWithdrawPercent, allowWithdraw: allowWithdraw)
+          for (k, path) in paths.enumerated() {
+            var file = try open(path: path, scan: scan(k))
+            opened.append(file)
+            try check(&file, options: group.options)
+            outcomes.append(try load(db, file, options: group.options, source: source, delivery: delivery, loaded: loaded(k)))
+          }
+          w = try delivery.finish(db)
+          for k in outcomes.indices {
+            outcomes[k].recordsWithdrawn = w.byFile[delivery.files[k].id] ?? 0
+          }
+          return .commit
+        }
+        return w
+      }
+      for o in outcomes { log(o) }
+      let byKind = RecordKind.allCases.map { "\($0.rawValue)s=\(withdrawal.withdrawn[$0] ?? 0)" }.joined(separator: " ")
+      let level: Logger.Level = withdrawal.total > 0 && Double(withdrawal.total) * 100 > group.maxWithdrawPercent * Double(withdrawal.current) ? .warning : .info
+      logger.log(
+        level: level, level == .warning ? "delivery loaded with --allow-withdraw beyond max_withdraw_percent" : "delivery loaded",
+        metadata: [
+          "source": "\(source)", "files": "\(paths.count)", "current_before": "\(withdrawal.current)",
+          "withdrawn": "\(withdrawal.total)", "withdrawn_by_kind": "\(byKind)",
+        ])
+      return outcomes
+    } catch IngestError.fileRefused(let path, let reason) {
+      if let file = opened.last(where: { $0.path == path }) {
+        try recordRefused(file, reason: reason, source: source, cumulative: true)
+      }
+      let because = "source \"\(source)\": the delivery was refused whole because \(path) was refused; nothing of it was loaded"
+      let all = paths.map { p in
+        p == path
+          ? FileOutcome(path: p, status: .refused, reason: reason, source: source)
+          : FileOutcome(path: p, status: .refused, reason: "not loaded: another file of its delivery was refused", source: source, deliveryRefusal: because)
+      }
+      for o in all { log(o) }
+      return all
+    } catch let refused as DeliveryRefused {
+      let all = paths.map {
+        FileOutcome(path: $0, status: .refused, reason: refused.message, source: source, deliveryRefusal: refused.message)
+      }
+      logger.error("delivery refused", metadata: ["source": "\(source)", "withdraw": "\(refused.withdraw)", "current": "\(refused.current)"])
+      return all
+    }
+  }
+
+  /// Records a refused file. The same file refused again for the same
+  /// reason changes nothing.
+  private func recordRefused(_ file: Opened, reason: String, source: String?, cumulative: Bool = false) throws {
+    try db.write { db in
+      let known = try Bool.fetchOne(
+        db, sql: "SELECT 1 FROM source_file WHERE sha256 = ? AND path = ? AND status = 'refused' AND error = ?",
+        arguments: [file.scan.sha256, file.path, reason])
+      if known == true { return }
+      try db.execute(
+        sql: """
+          INSERT INTO source_file (path, sha256, format, status, error, ingested_at, source, cumulative)
+          VALUES (?, ?, ?, 'refused', ?, ?, ?, ?)
+          """,
+        arguments: [file.path, file.scan.sha256, file.format.rawValue, reason, Self.timestamp(), source, cumulative])
+    }
+  }
+
+  /// Loads one file inside the current transaction. `loaded` is called once
+  /// the file's rows are written, before its indexes are rebuilt.
+  private func load(
+    _ db: Database, _ file: Opened, options: IngestOptions, source: String?, delivery: Delivery?, loaded: () -> Void
+  ) throws -> FileOutcome {
+    let started = monotonicTime()
+    let path = file.path
+    var outcome = FileOutcome(path: path, status: .loaded, source: source)
+    let writerCPU0 = threadCPUTime()
+    let fileId = try insertSourceFile(db, path: path, scan: file.scan, format: file.format, encoding: file.encoding, source: source)
+    let writer = try IngestWriter(db: db, fileId: fileId, path: path)
+    let bulk = BulkLoad(db: db, estimatedRows: file.scan.size / BulkLoad.bytesPerRowEstimate)
+    let load = FileLoad(writer: writer, bulk: bulk, delivery: delivery, progress: progress)
+    let plan = FileReadPlan(path: path, format: file.format, encoding: file.encoding, profile: options.profile)
+    let fingerprints = RecordText()
+    let read = try IngestPipeline.run(plan) { batch in
+      batch.fillFingerprints(fingerprints)
+      try load.apply(batch)
+    }
+    writer.closeCursors()
+    let loadedAt = monotonicTime()
+    loaded()
+    try bulk.finish()
+    let counts = load.counts
+    logger.debug(
+      "file load timing",
+      metadata: [
+        "file": "\(path)", "rows": "\(counts.read)", "fast_rows": "\(read.fastRows)", "seconds": "\(fmt(monotonicTime() - started))",
+        "indexes_seconds": "\(fmt(monotonicTime() - loadedAt))",
+        "reader_cpu": "\(fmt(read.readerCPU))", "reader_waited": "\(fmt(read.readerWaited))",
+        "writer_cpu": "\(fmt(threadCPUTime() - writerCPU0))", "writer_waited": "\(fmt(read.writerWaited))",
+      ])
+    let kind = file.format == .xml ? "mixed" : read.kind.map { $0.rawValue + "s" } ?? "events"
+    delivery?.added(file: fileId, kind: kind)
+    let skipped = read.skips.values.reduce(0, +)
+    try db.execute(
+      sql: """
+        UPDATE source_file SET kind = ?, export_date = ?, rows_read = ?, rows_accepted = ?,
+          rows_rejected = ?, records_replaced = ?, rows_skipped = ?, records_added = ?, records_unchanged = ?
+        WHERE id = ?
+        """,
+      arguments: [
+        kind, read.exportDate?.iso, counts.read + skipped, counts.accepted, counts.rejected, counts.replaced, skipped,
+        counts.added, counts.unchanged, fileId,
+      ])
+    for (rule, rows) in read.skips {
+      try db.execute(
+        sql: "INSERT INTO file_skip (source_file_id, rule, rows) VALUES (?, ?, ?)", arguments: [fileId, rule, rows])
+    }
+    outcome.rowsSkipped = skipped
+    outcome.skips = read.skips
+    outcome.rowsRead = counts.read + skipped
+    outcome.rowsAccepted = counts.accepted
+    outcome.rowsRejected = counts.rejected
+    outcome.recordsReplaced = counts.replaced
+    outcome.recordsAdded = counts.added
+    outcome.recordsUnchanged = counts.unchanged
+    return outcome
   }
 
   private func fmt(_ seconds: Double) -> String { String(format: "%.3f", seconds) }
 
   /// SQLite page cache while loading, in KiB (the default is 2 MB).
   static let cacheKiB = 32 * 1024
-
-  struct Counts {
-    var read = 0, accepted = 0, rejected = 0, replaced = 0
-  }
 
   private func insertSourceFile(
     _ db: Database, path: String, scan: FileScan, format: Format, encoding: TextEncoding, source: String?
@@ -316,149 +473,6 @@ package struct Ingester {
 
   static func timestamp() -> String { ISO8601DateFormatter().string(from: Date()) }
 
-  // MARK: rows
-
-  /// Writes a batch's rows (on the writing thread, in file order).
-  private func apply(_ batch: PackedBatch, writer: IngestWriter, bulk: BulkLoad, counts: inout Counts) throws {
-    let n = IngestWriter.rowsPerInsert
-    var run: [(first: Int, line: Int)] = []
-    run.reserveCapacity(n)
-    try batch.withContents { cells, bytes in
-      let entries = batch.entries
-      var i = 0
-      while i < entries.count {
-        // The common case: `n` valid records of one kind in a row go in one
-        // INSERT; if any of their ids is loaded already, none is written
-        // and they take the one-by-one path below, which decides each.
-        if i + n <= entries.count, let kind = Self.kind(entries[i]) {
-          run.removeAll(keepingCapacity: true)
-          for entry in entries[i..<(i + n)] {
-            switch entry {
-            case .procedure(let first, let line, _) where kind == .procedure: run.append((Int(first), line))
-            case .event(let first, let line, _, _) where kind == .event: run.append((Int(first), line))
-            case .result(let first, let line, _) where kind == .result: run.append((Int(first), line))
-            default: break
-            }
-          }
-          if run.count == n {
-            try bulk.prepare(kind)
-            let written = try run.withUnsafeBufferPointer { try writer.writeMany(kind, cells, bytes, $0) }
-            if written {
-              for entry in entries[i..<(i + n)] {
-                counts.read += 1
-                if killAfterRows != nil { FaultInjection.tick(.ingestRow) }
-                counts.accepted += 1
-                if case .event(let first, let line, _, let warnings) = entry, warnings >= 0 {
-                  try writeWarnings(batch, first: Int(first), line: line, warnings: warnings, writer: writer)
-                }
-                if counts.read % 50_000 == 0 { progress?.update(file: writer.path, rows: counts.read) }
-              }
-              i += n
-              continue
-            }
-            // A conflict among them: these `n` one by one (a corrections
-            // file, where most ids are loaded, tries one INSERT per `n` rows).
-            for entry in entries[i..<(i + n)] {
-              try applyOne(entry, batch, cells, bytes, writer: writer, bulk: bulk, counts: &counts)
-            }
-            i += n
-            continue
-          }
-        }
-        try applyOne(entries[i], batch, cells, bytes, writer: writer, bulk: bulk, counts: &counts)
-        i += 1
-      }
-    }
-  }
-
-  private static func kind(_ entry: PackedBatch.Entry) -> RecordKind? {
-    switch entry {
-    case .procedure: return .procedure
-    case .event: return .event
-    case .result: return .result
-    case .reject: return nil
-    }
-  }
-
-  /// One row, and the conflict of its id with a loaded record if any.
-  private func applyOne(
-    _ entry: PackedBatch.Entry, _ batch: PackedBatch, _ cells: UnsafeBufferPointer<PackedBatch.Cell>,
-    _ bytes: UnsafePointer<UInt8>, writer: IngestWriter, bulk: BulkLoad, counts: inout Counts
-  ) throws {
-    counts.read += 1
-    if killAfterRows != nil { FaultInjection.tick(.ingestRow) }
-    /// Writes a record of `kind`; true when it (or its replacement) was written.
-    func record(_ kind: RecordKind, first: Int, line: Int, raw: Int32) throws -> Bool {
-      try bulk.prepare(kind)
-      if try writer.write(kind, cells, bytes, first: first, line: line) {
-        counts.accepted += 1
-        return true
-      }
-      let values = IngestWriter.values(kind)
-      guard
-        try resolveConflict(
-          kind, batch, id: Int32(first), hash: Int32(first + values - 1), location: Int32(first + values), raw: raw,
-          line: line, writer: writer, counts: &counts)
-      else { return false }
-      return try writer.write(kind, cells, bytes, first: first, line: line, replacing: true)
-    }
-    switch entry {
-    case .reject(let row, let problem):
-      try writer.writeReject(row, problem)
-      counts.rejected += 1
-    case .procedure(let first, let line, let raw):
-      _ = try record(.procedure, first: Int(first), line: line, raw: raw)
-    case .result(let first, let line, let raw):
-      _ = try record(.result, first: Int(first), line: line, raw: raw)
-    case .event(let first, let line, let raw, let warnings):
-      if try record(.event, first: Int(first), line: line, raw: raw), warnings >= 0 {
-        try writeWarnings(batch, first: Int(first), line: line, warnings: warnings, writer: writer)
-      }
-    }
-    if counts.read % 50_000 == 0 { progress?.update(file: writer.path, rows: counts.read) }
-  }
-
-  /// The ingest-time warnings of a written event.
-  private func writeWarnings(_ batch: PackedBatch, first: Int, line: Int, warnings: Int32, writer: IngestWriter) throws {
-    let id = batch.string(Int32(first))!
-    let nhs = batch.string(Int32(first + 1))!
-    for w in batch.warnings[Int(warnings)] {
-      try writer.writeWarning(w, kind: .event, id: id, nhs: nhs, line: line)
-    }
-  }
-
-  /// A valid row whose id is already loaded (the INSERT met the primary
-  /// key). Returns true when the record is to replace the loaded one (it
-  /// came from an earlier file); false when it is the same record again in
-  /// this file (accepted once) or a different one (rejected, the first stands).
-  private func resolveConflict(
-    _ kind: RecordKind, _ batch: PackedBatch, id idCell: Int32, hash hashCell: Int32, location: Int32, raw: Int32,
-    line: Int, writer: IngestWriter, counts: inout Counts
-  ) throws -> Bool {
-    let id = batch.string(idCell)!
-    let hash = batch.string(hashCell)!
-    guard let old = try writer.existing(kind, id: id) else {
-      throw DatabaseError(message: "a \(kind.rawValue) id conflicted but is not in the table")
-    }
-    if old.fileId == writer.fileId {
-      if old.hash == hash {
-        counts.accepted += 1  // the same record again: accepted once, nothing to write
-        return false
-      }
-      let firstAt = old.line.map { " (first at line \($0))" } ?? ""
-      try writer.writeReject(
-        kind: kind, id: id, line: line, location: batch.string(location), raw: batch.string(raw) ?? "",
-        RowProblem(
-          field: kind.idField.name, code: "DUPLICATE_ID",
-          message: "\(kind.idField.name): duplicate id with different content\(firstAt); the first row stands"))
-      counts.rejected += 1
-      return false
-    }
-    try writer.recordReplacement(kind, id: id, old: old, newLine: line, identical: old.hash == hash)
-    counts.accepted += 1
-    counts.replaced += 1
-    return true
-  }
 }
 
 

@@ -150,6 +150,18 @@ package enum RowValidator {
     return wholeBloodSpecimens.contains(foldCase(text)) ? .wholeBlood : nil
   }
 
+  /// The id a row's record has (or would have had): its id field, or for a
+  /// results file without `result_id` its `sample_id/analyte` when both are
+  /// readable. A rejected row's id keeps its record current (sources.md §3)
+  /// and shows in rejects.csv.
+  static func recordId(_ row: RawRow) -> String? {
+    if let id = row[row.kind.idField] { return id.isEmpty ? nil : id }
+    guard row.kind == .result, let sample = row[.sampleId], !sample.isEmpty, let a = row[.analyte],
+      let analyte = analytes[foldCase(a)]
+    else { return nil }
+    return sample + "/" + analyte.rawValue
+  }
+
   static func result(_ row: RawRow) throws -> ResultRecord {
     let r = Reader(row: row)
     // In a file without a result_id column, the id is sample_id/analyte.

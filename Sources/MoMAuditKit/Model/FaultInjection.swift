@@ -6,7 +6,7 @@ import Foundation
 /// Unset in production, where each point costs one dictionary lookup per
 /// file or run (the counters are resolved once).
 package enum FaultInjection {
-  package enum Point: String, Sendable { case ingestRow = "ingest-row", checkPatient = "check-patient" }
+  package enum Point: String, Sendable { case ingestRow = "ingest-row", checkPatient = "check-patient", withdrawRecord = "withdraw-record" }
 
   private static let limits: [String: Int] = {
     guard let spec = ProcessInfo.processInfo.environment["MOMAUDIT_FAULT_KILL_AFTER"] else { return [:] }

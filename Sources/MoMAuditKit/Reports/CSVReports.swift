@@ -20,6 +20,9 @@ package enum CSVReports {
   package static let rejectsHeader = [
     "file", "line", "location", "record_kind", "record_id", "field", "reason_code", "reason", "raw",
   ]
+  package static let withdrawnHeader = [
+    "record_kind", "record_id", "nhs_number", "source", "withdrawn_by_file", "withdrawn_at",
+  ]
   package static let warningsHeader = ["code", "nhs_number", "record_kind", "record_id", "file", "line", "detail"]
 
   static func cells(_ f: ReportModel.FindingRow) -> [String?] {
@@ -49,6 +52,10 @@ package enum CSVReports {
     [r.file, r.line.map(String.init), r.location, r.recordKind, r.recordId, r.field, r.reasonCode, r.reason, r.raw]
   }
 
+  static func cells(_ w: ReportModel.WithdrawnRow) -> [String?] {
+    [w.recordKind, w.recordId, w.nhsNumber, w.source, w.withdrawnByFile, w.withdrawnAt]
+  }
+
   static func cells(_ x: ReportModel.WarningRow) -> [String?] {
     [x.code, x.nhsNumber, x.recordKind, x.recordId, x.file, x.line.map(String.init), x.detail]
   }
@@ -71,6 +78,8 @@ package enum CSVReports {
   package static func rejects(_ m: ReportModel) -> String { text(rejectsHeader, m.rejects, cells) }
 
   package static func warnings(_ m: ReportModel) -> String { text(warningsHeader, m.warnings, cells) }
+
+  package static func withdrawn(_ m: ReportModel) -> String { text(withdrawnHeader, m.withdrawn, cells) }
 
   /// Full precision, shortest form (the value the rule compared).
   static func number(_ v: Double) -> String { formatNumber(v) }

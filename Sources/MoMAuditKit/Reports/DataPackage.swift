@@ -152,7 +152,7 @@ package enum DataPackage {
           ], primaryKey: ["procedure_id"])),
       Resource(
         name: "rejects", path: "rejects.csv", title: "Rejected input rows",
-        description: "Every rejected input row with its file, line and reason.", encoding: human,
+        description: "Every rejected input row of the current files with its file, line and reason (the files of a cumulative source's earlier deliveries are superseded by its latest and left out).", encoding: human,
         schema: Schema(fields: [
           string("file", "input file", required: true),
           integer("line", "line of the row in the file (CSV) or of its element (XML)", minimum: 1),
@@ -164,6 +164,19 @@ package enum DataPackage {
           string("reason", "reason, in words", required: true),
           string("raw", "the row as read"),
         ])),
+      Resource(
+        name: "withdrawn", path: "withdrawn.csv", title: "Withdrawn records",
+        description: "Every record a cumulative source's delivery withdrew (absent from its new snapshot) since the compared check run, or every withdrawn record when there is none, and still withdrawn. Withdrawn records are kept in the database and ignored by the check.",
+        encoding: human,
+        schema: Schema(
+          fields: [
+            string("record_kind", "procedure, event or result", required: true, oneOf: ["procedure", "event", "result"]),
+            string("record_id", "the record's id", required: true),
+            string("nhs_number", "NHS number, 10 digits", required: true, pattern: nhsPattern),
+            string("source", "the manifest's source the record came from"),
+            string("withdrawn_by_file", "a file of the delivery that withdrew it", required: true),
+            string("withdrawn_at", "when that delivery was ingested (ISO 8601, UTC)", required: true),
+          ], primaryKey: ["record_kind", "record_id"])),
       Resource(
         name: "warnings", path: "warnings.csv", title: "Data-quality warnings",
         description: "Every data-quality warning.", encoding: human,

@@ -38,7 +38,7 @@ extension HTMLReport {
     static func load(_ db: Database, run: ReportModel.Run, compareWith other: ReportModel.Run?) throws -> Page {
       let files = try ReportModel.SourceFile.fetchAll(db)
       return Page(
-        run: run, files: files, figures: try ReportFigures.load(db, run: run, files: files),
+        run: run, files: files, figures: try ReportFigures.load(db, run: run, files: files, compared: other),
         worklist: try Array(ReportModel.FindingRow.fetchCursor(db, runId: run.id, limit: worklistLimit)),
         flags: try Array(ReportModel.FlagRow.fetchCursor(db, runId: run.id, limit: listLimit)),
         flagCount: try Int.fetchOne(db, sql: "SELECT count(*) FROM clinical_flag WHERE check_run_id = ?", arguments: [run.id]) ?? 0,
@@ -67,7 +67,8 @@ extension HTMLReport {
           let newCount = try count(run.id, o.id)
           let findings = try Int.fetchOne(db, sql: "SELECT count(*) FROM finding WHERE check_run_id = ?", arguments: [run.id]) ?? 0
           return Comparison(
-            run: o, figures: try ReportFigures.load(db, run: o, files: files), new: try rows(run.id, o.id),
+            run: o, figures: try ReportFigures.load(db, run: o, files: files, compared: nil, withdrawn: false),
+            new: try rows(run.id, o.id),
             resolved: try rows(o.id, run.id), newCount: newCount, resolvedCount: try count(o.id, run.id),
             stillOpenCount: findings - newCount)
         })

@@ -116,15 +116,25 @@ package enum HTMLReport {
     let loaded = m.files.filter { $0.status == "loaded" }
     h += table(
       caption: "Input files (\(m.files.count), \(m.files.count - loaded.count) refused)",
-      headers: ["File", "Source", "Format", "Status", "Rows read", "Accepted", "Rejected", "Skipped", "Replaced"],
+      headers: [
+        "File", "Source", "Format", "Status", "Rows read", "Accepted", "Rejected", "Skipped", "Added", "Unchanged",
+        "Replaced", "Withdrawn",
+      ],
       rows: m.files.map {
-        [
-          Cell($0.path, wrap: true), Cell($0.source ?? "—"), Cell($0.format),
+        let loaded = $0.status == "loaded"
+        return [
+          Cell($0.path, wrap: true), Cell(($0.source ?? "—") + ($0.cumulative ? " (cumulative)" : "")), Cell($0.format),
           Cell($0.status == "refused" ? "refused: \($0.error ?? "")" : $0.status, strong: $0.status == "refused"),
           .num($0.rowsRead), .num($0.rowsAccepted), .num($0.rowsRejected), .num($0.rowsSkipped),
-          .num($0.recordsReplaced),
+          loaded ? $0.recordsAdded.map { .num($0) } ?? Cell("–", numeric: true) : Cell("–", numeric: true),
+          loaded ? .num($0.recordsUnchanged) : Cell("–", numeric: true), loaded ? .num($0.recordsReplaced) : Cell("–", numeric: true),
+          $0.cumulative && loaded ? .num($0.recordsWithdrawn) : Cell("–", numeric: true),
         ]
       }, rowHeaders: true)
+    h += "<p>Rows are what each file held; records are what they did to the database. <strong>Added</strong>: an id not loaded before (or withdrawn and sent again). <strong>Unchanged</strong>: sent again with the same content; nothing written. <strong>Replaced</strong>: sent again with different content; the new version counts. <strong>Withdrawn</strong> (cumulative sources, whose every delivery is a complete snapshot): records of the source missing from its new delivery, kept in the database but no longer checked; they are listed in withdrawn.csv.</p>\n"
+    if m.figures.filesSuperseded > 0 {
+      h += "<p>\(m.figures.filesSuperseded) file\(m.figures.filesSuperseded == 1 ? "" : "s") of earlier deliveries of cumulative sources \(m.figures.filesSuperseded == 1 ? "is" : "are") superseded by the source's latest delivery and not listed; \(m.figures.filesSuperseded == 1 ? "its" : "their") rejected rows stay in the database but are not reported.</p>\n"
+    }
     let skipped = m.files.filter { $0.status == "loaded" && !$0.skips.isEmpty }
     if !skipped.isEmpty {
       h += "<p>Rows read = accepted + rejected + skipped. A skipped row was left out by a keep or skip rule of its source's profile: neither loaded nor rejected.</p>\n"
@@ -328,7 +338,8 @@ package enum HTMLReport {
   static func change(_ m: Page, _ f: ReportFigures) -> String {
     var h = "<section id=\"change\" aria-labelledby=\"change-h\"><h2 id=\"change-h\">7. Change since the previous check run</h2>\n"
     guard let c = m.comparison else {
-      return h + "<p>This is the first check run of this database, so there is nothing to compare with.</p>\n</section>\n"
+      return h + "<p>This is the first check run of this database, so there is nothing to compare with.</p>\n"
+        + withdrawn(f, since: nil) + "</section>\n"
     }
     let p = c.figures
     let older = c.run.id < m.run.id
@@ -382,7 +393,22 @@ package enum HTMLReport {
           ]
         }, rowHeaders: true)
     }
-    return h + "</section>\n"
+    return h + withdrawn(f, since: c.run) + "</section>\n"
+  }
+
+  /// Records withdrawn since the compared run, by kind and source (sources.md §3).
+  static func withdrawn(_ f: ReportFigures, since run: ReportModel.Run?) -> String {
+    let when = run.map { "since check run \($0.id) was stored" } ?? "by a cumulative source's delivery"
+    guard !f.withdrawnSince.isEmpty else {
+      guard f.files.contains(where: \.cumulative) else { return "" }
+      return "<p>No record has been withdrawn \(when) (or every one withdrawn has come back).</p>\n"
+    }
+    let total = f.withdrawnSince.reduce(0) { $0 + $1.records }
+    var h = "<p>\(total) record\(total == 1 ? "" : "s") withdrawn \(when): missing from a cumulative source's latest delivery, so no longer checked. A finding that rested on one may have resolved, and one it satisfied may be back. Each is listed in withdrawn.csv.</p>\n"
+    h += table(
+      caption: "Records withdrawn \(when), by kind and source", headers: ["Kind", "Source", "Records"],
+      rows: f.withdrawnSince.map { [Cell($0.recordKind), Cell($0.source ?? "—"), .num($0.records)] }, rowHeaders: true)
+    return h
   }
 
   static func rules(_ m: Page) -> String {

@@ -5,9 +5,20 @@ extension ReportFigures {
   /// finding is held in memory, so the report stage's memory does not grow
   /// with the size of the run (issue 5). Agrees with `init(_: ReportModel)`
   /// (ReportStreamingTests).
-  static func load(_ db: Database, run: ReportModel.Run, files: [ReportModel.SourceFile]) throws -> ReportFigures {
+  /// `compared`: the run the withdrawals are counted since (section 7);
+  /// `withdrawn: false` leaves them out (a compared run's own figures).
+  static func load(
+    _ db: Database, run: ReportModel.Run, files: [ReportModel.SourceFile], compared: ReportModel.Run?,
+    withdrawn: Bool = true
+  ) throws -> ReportFigures {
     let id = run.id
     var t = Tallies()
+    t.supersededFiles = try ReportModel.SourceFile.supersededCount(db)
+    if withdrawn {
+      t.comparedRun = compared?.id
+      let rows = try ReportModel.WithdrawnRow.fetchCursor(db, since: compared?.lastSourceFileId)
+      while let w = try rows.next() { t.count(w) }
+    }
     func counts(_ sql: String, _ arguments: StatementArguments = []) throws -> [String: Int] {
       var d: [String: Int] = [:]
       for row in try Row.fetchAll(db, sql: sql, arguments: arguments) { d[row[0], default: 0] += row[1] as Int }
@@ -87,7 +98,7 @@ extension ReportFigures {
     }
     t.flags = try counts("SELECT flag, count(*) FROM clinical_flag WHERE check_run_id = ? GROUP BY flag", [id])
     t.rejects = try counts(
-      "SELECT r.reason_code, count(*) FROM reject r JOIN source_file s ON s.id = r.source_file_id GROUP BY 1")
+      "SELECT r.reason_code, count(*) FROM reject r JOIN source_file s ON s.id = r.source_file_id WHERE s.superseded_by IS NULL GROUP BY 1")
     // As WarningRow.fetchCursor: the ingest warnings, then the run's.
     t.warnings = try counts(
       "SELECT code, count(*) FROM warning WHERE check_run_id IS NULL OR check_run_id = ? GROUP BY code", [id])

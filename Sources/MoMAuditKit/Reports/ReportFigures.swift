@@ -28,6 +28,30 @@ package struct ReportFigures: Sendable, Codable, Equatable {
     package var findings: Int
   }
 
+  /// One input file, as section 1 lists it.
+  package struct FileFigures: Sendable, Codable, Equatable {
+    package var path: String
+    package var source: String?
+    package var status: String
+    package var cumulative: Bool
+    package var rowsRead: Int
+    package var rowsAccepted: Int
+    package var rowsRejected: Int
+    package var rowsSkipped: Int
+    /// nil for a file loaded before momaudit counted added records.
+    package var recordsAdded: Int?
+    package var recordsUnchanged: Int
+    package var recordsReplaced: Int
+    package var recordsWithdrawn: Int
+  }
+
+  /// Records withdrawn since the compared run, of one kind from one source.
+  package struct WithdrawnCount: Sendable, Codable, Equatable {
+    package var recordKind: String
+    package var source: String?
+    package var records: Int
+  }
+
   package var asOf: String
   package var rulePack: String
   package var runId: Int64
@@ -40,6 +64,18 @@ package struct ReportFigures: Sendable, Codable, Equatable {
   package var rowsSkipped: Int
   /// Skipped rows of the loaded files by rule, summed over files.
   package var skipsByRule: [Count]
+  /// The current input files (a cumulative source's earlier deliveries are superseded).
+  package var files: [FileFigures]
+  package var filesSuperseded: Int
+  /// Over the current loaded files: records added, unchanged, replaced, withdrawn.
+  package var recordsAdded: Int
+  package var recordsUnchanged: Int
+  package var recordsReplaced: Int
+  package var recordsWithdrawn: Int
+  /// The run the withdrawals are counted since (nil: none, every withdrawn record counts).
+  package var withdrawnSinceRun: Int64?
+  /// Records withdrawn since that run and still withdrawn, by kind and source.
+  package var withdrawnSince: [WithdrawnCount]
   package var momPatients: Int
   package var momImplants: Int
   /// MoM implants by how they were found: bearing, components (implant library), assumed.
@@ -98,6 +134,12 @@ package struct ReportFigures: Sendable, Codable, Equatable {
     var flags: [String: Int] = [:]
     var rejects: [String: Int] = [:]
     var warnings: [String: Int] = [:]
+    var supersededFiles = 0
+    var comparedRun: Int64? = nil
+    /// Withdrawn records by kind, then source ("" for none).
+    var withdrawn: [String: [String: Int]] = [:]
+
+    mutating func count(_ w: ReportModel.WithdrawnRow) { withdrawn[w.recordKind, default: [:]][w.source ?? "", default: 0] += 1 }
   }
 
   /// The figures of a model in memory.
@@ -135,6 +177,9 @@ package struct ReportFigures: Sendable, Codable, Equatable {
     for f in m.flags { t.flags[f.flag, default: 0] += 1 }
     for r in m.rejects { t.rejects[r.reasonCode, default: 0] += 1 }
     for w in m.warnings { t.warnings[w.code, default: 0] += 1 }
+    t.supersededFiles = m.supersededFiles
+    t.comparedRun = m.comparison?.run.id
+    for w in m.withdrawn { t.count(w) }
     self.init(run: m.run, files: m.files, t)
   }
 
@@ -152,6 +197,24 @@ package struct ReportFigures: Sendable, Codable, Equatable {
     rowsSkipped = loaded.reduce(0) { $0 + $1.rowsSkipped }
     skipsByRule = Dictionary(loaded.flatMap(\.skips).map { ($0.key, $0.count) }, uniquingKeysWith: +)
       .sorted { $0.key < $1.key }.map { Count(key: $0.key, count: $0.value) }
+    self.files = files.map {
+      FileFigures(
+        path: $0.path, source: $0.source, status: $0.status, cumulative: $0.cumulative, rowsRead: $0.rowsRead,
+        rowsAccepted: $0.rowsAccepted, rowsRejected: $0.rowsRejected, rowsSkipped: $0.rowsSkipped,
+        recordsAdded: $0.recordsAdded, recordsUnchanged: $0.recordsUnchanged, recordsReplaced: $0.recordsReplaced,
+        recordsWithdrawn: $0.recordsWithdrawn)
+    }
+    filesSuperseded = t.supersededFiles
+    recordsAdded = loaded.reduce(0) { $0 + ($1.recordsAdded ?? 0) }
+    recordsUnchanged = loaded.reduce(0) { $0 + $1.recordsUnchanged }
+    recordsReplaced = loaded.reduce(0) { $0 + $1.recordsReplaced }
+    recordsWithdrawn = loaded.reduce(0) { $0 + $1.recordsWithdrawn }
+    withdrawnSinceRun = t.comparedRun
+    withdrawnSince = t.withdrawn.keys.sorted().flatMap { kind in
+      t.withdrawn[kind]!.keys.sorted(by: codePointLess).map {
+        WithdrawnCount(recordKind: kind, source: $0.isEmpty ? nil : $0, records: t.withdrawn[kind]![$0]!)
+      }
+    }
     momPatients = t.patientsByStatus.values.reduce(0, +)
     momImplants = t.momImplants
     momImplantsByBasis = MoMBasis.allCases.map { Count(key: $0.rawValue, count: t.momImplantsByBasis[$0.rawValue] ?? 0) }

@@ -19,7 +19,8 @@ extension ReportModel.Run {
     let pack = try JSONDecoder().decode(RulePack.self, from: Data(packJSON.utf8))
     return Self(
       id: r["id"], asOf: r["as_of"], packName: r["pack_name"], pack: pack, localProtocol: r["local_protocol"],
-      softwareVersion: r["software_version"], startedAt: r["started_at"], durationSeconds: r["duration_seconds"])
+      softwareVersion: r["software_version"], startedAt: r["started_at"], durationSeconds: r["duration_seconds"],
+      lastSourceFileId: r["last_source_file_id"])
   }
 }
 
@@ -29,11 +30,43 @@ extension ReportModel.SourceFile {
     for r in try Row.fetchAll(db, sql: "SELECT source_file_id, rule, rows FROM file_skip ORDER BY source_file_id, rule") {
       skips[r[0], default: []].append(ReportFigures.Count(key: r[1], count: r[2]))
     }
-    return try Row.fetchAll(db, sql: "SELECT * FROM source_file ORDER BY id").map {
+    return try Row.fetchAll(db, sql: "SELECT * FROM source_file WHERE superseded_by IS NULL ORDER BY id").map {
       Self(
         id: $0["id"], path: $0["path"], source: $0["source"], format: $0["format"], kind: $0["kind"], status: $0["status"], error: $0["error"],
         rowsRead: $0["rows_read"], rowsAccepted: $0["rows_accepted"], rowsRejected: $0["rows_rejected"],
-        rowsSkipped: $0["rows_skipped"], skips: skips[$0["id"]] ?? [], recordsReplaced: $0["records_replaced"])
+        rowsSkipped: $0["rows_skipped"], skips: skips[$0["id"]] ?? [], recordsReplaced: $0["records_replaced"],
+        cumulative: $0["cumulative"], recordsAdded: $0["records_added"], recordsUnchanged: $0["records_unchanged"],
+        recordsWithdrawn: $0["records_withdrawn"])
+    }
+  }
+
+  /// Files of cumulative sources superseded by a later delivery (sources.md §3).
+  static func supersededCount(_ db: Database) throws -> Int {
+    try Int.fetchOne(db, sql: "SELECT count(*) FROM source_file WHERE superseded_by IS NOT NULL") ?? 0
+  }
+}
+
+extension ReportModel.WithdrawnRow {
+  /// The records still withdrawn, by deliveries after file `since` (every
+  /// one when nil), by kind and id. The partial indexes on `withdrawn_by`
+  /// hold only withdrawn records, so this reads no more than them.
+  static func fetchCursor(_ db: Database, since: Int64?) throws -> some Cursor<Self> {
+    let parts = RecordKind.allCases.map { k in
+      """
+      SELECT '\(k.rawValue)' AS record_kind, t.\(k.idColumn) AS record_id, t.nhs_number AS nhs_number,
+        s.source AS source, w.path AS withdrawn_by_file, w.ingested_at AS withdrawn_at
+      FROM \(k.table) t JOIN source_file s ON s.id = t.source_file_id JOIN source_file w ON w.id = t.withdrawn_by
+      WHERE t.withdrawn_by > ?
+      """
+    }
+    let since = since ?? 0
+    return try Row.fetchCursor(
+      db, sql: parts.joined(separator: "\nUNION ALL\n") + "\nORDER BY record_kind, record_id",
+      arguments: StatementArguments(Array(repeating: since, count: parts.count))
+    ).map {
+      Self(
+        recordKind: $0["record_kind"], recordId: $0["record_id"], nhsNumber: $0["nhs_number"], source: $0["source"],
+        withdrawnByFile: $0["withdrawn_by_file"], withdrawnAt: $0["withdrawn_at"])
     }
   }
 }
@@ -112,7 +145,8 @@ extension ReportModel.FlagRow {
 }
 
 extension ReportModel.RejectRow {
-  /// Every reject of the database by file and line; with `examples`, only
+  /// Every reject of the current files (sources.md §3: a cumulative
+  /// source's superseded files are left out) by file and line; with `examples`, only
   /// the first that many of each reason (in the same order).
   static func fetchCursor(_ db: Database, examples: Int? = nil) throws -> some Cursor<Self> {
     try Row.fetchCursor(
@@ -121,7 +155,7 @@ extension ReportModel.RejectRow {
         SELECT * FROM (
           SELECT s.path, r.*,
             ROW_NUMBER() OVER (PARTITION BY r.reason_code ORDER BY r.source_file_id, r.line, r.id) AS example
-          FROM reject r JOIN source_file s ON s.id = r.source_file_id)
+          FROM reject r JOIN source_file s ON s.id = r.source_file_id WHERE s.superseded_by IS NULL)
         WHERE example <= ?
         ORDER BY source_file_id, line, id
         """, arguments: [examples ?? Int.max]

@@ -13,6 +13,9 @@ package struct ReportModel: Sendable, Codable, Equatable {
     package var softwareVersion: String
     package var startedAt: String
     package var durationSeconds: Double
+    /// The newest input file when the run was stored: what was withdrawn
+    /// after it is "withdrawn since" this run.
+    package var lastSourceFileId: Int64 = 0
   }
 
   package struct SourceFile: Sendable, Codable, Equatable {
@@ -31,6 +34,24 @@ package struct ReportModel: Sendable, Codable, Equatable {
     /// Skipped rows by the profile rule that skipped them, in rule order.
     package var skips: [ReportFigures.Count]
     package var recordsReplaced: Int
+    /// Loaded as part of a cumulative source's delivery.
+    package var cumulative: Bool = false
+    /// Records new to the database; nil for a file loaded before these were counted.
+    package var recordsAdded: Int? = nil
+    package var recordsUnchanged: Int = 0
+    /// Records of its source its delivery withdrew, attributed to this file.
+    package var recordsWithdrawn: Int = 0
+  }
+
+  /// A record withdrawn by a cumulative source's delivery (sources.md §3),
+  /// as withdrawn.csv lists it.
+  package struct WithdrawnRow: Sendable, Codable, Equatable {
+    package var recordKind: String
+    package var recordId: String
+    package var nhsNumber: String
+    package var source: String?
+    package var withdrawnByFile: String
+    package var withdrawnAt: String
   }
 
   package struct FindingRow: Sendable, Codable, Equatable {
@@ -121,8 +142,13 @@ package struct ReportModel: Sendable, Codable, Equatable {
   package var patients: [PatientRow]
   package var implants: [ImplantRow]
   package var flags: [FlagRow]
+  /// Rejects of the current files only (a cumulative source's superseded files are left out).
   package var rejects: [RejectRow]
   package var warnings: [WarningRow]
+  /// Records withdrawn since the compared run (every withdrawn one when there is none), still withdrawn.
+  package var withdrawn: [WithdrawnRow] = []
+  /// Files of earlier deliveries of cumulative sources, not listed in `files`.
+  package var supersededFiles: Int = 0
   /// The run this one is compared with (section 7): by default the previous
   /// check run of the same database, or any run named with `--compare`.
   package var comparison: Comparison?
@@ -159,6 +185,7 @@ package struct ReportModel: Sendable, Codable, Equatable {
     if let otherId, otherId != model.run.id, let other = try loadRun(db, runId: otherId) {
       model.comparison = Comparison(run: other.run, findings: other.findings, figures: ReportFigures(other))
     }
+    model.withdrawn = try Array(WithdrawnRow.fetchCursor(db, since: model.comparison?.run.lastSourceFileId))
     return model
   }
 
@@ -171,6 +198,7 @@ package struct ReportModel: Sendable, Codable, Equatable {
       implants: try Array(ImplantRow.fetchCursor(db, runId: run.id)),
       flags: try Array(FlagRow.fetchCursor(db, runId: run.id)),
       rejects: try Array(RejectRow.fetchCursor(db)),
-      warnings: try Array(WarningRow.fetchCursor(db, runId: run.id)), comparison: nil)
+      warnings: try Array(WarningRow.fetchCursor(db, runId: run.id)),
+      supersededFiles: try SourceFile.supersededCount(db), comparison: nil)
   }
 }

@@ -36,14 +36,14 @@ package struct Reporter {
   }
 
   package static let fileNames = [
-    "report.html", "findings.csv", "patients.csv", "submission.csv", "rejects.csv", "warnings.csv", "aggregates.csv",
-    "summary.json", "datapackage.json",
+    "report.html", "findings.csv", "patients.csv", "submission.csv", "rejects.csv", "withdrawn.csv", "warnings.csv",
+    "aggregates.csv", "summary.json", "datapackage.json",
   ]
 
   /// The CSVs people open in a spreadsheet: written with a byte order mark
   /// under `--excel`. submission.csv is for a machine and never has one.
   package static let humanFacingCSVs: Set<String> = [
-    "findings.csv", "patients.csv", "rejects.csv", "warnings.csv", "aggregates.csv",
+    "findings.csv", "patients.csv", "rejects.csv", "withdrawn.csv", "warnings.csv", "aggregates.csv",
   ]
 
   package static let byteOrderMark = "\u{FEFF}"
@@ -107,6 +107,9 @@ package struct Reporter {
       CSVReports.cells($0, pseudonym: pseudonym)
     }
     try csv("rejects.csv", CSVReports.rejectsHeader, try ReportModel.RejectRow.fetchCursor(db), CSVReports.cells)
+    try csv(
+      "withdrawn.csv", CSVReports.withdrawnHeader,
+      try ReportModel.WithdrawnRow.fetchCursor(db, since: page.comparison?.run.lastSourceFileId), CSVReports.cells)
     try csv("warnings.csv", CSVReports.warningsHeader, try ReportModel.WarningRow.fetchCursor(db, runId: id), CSVReports.cells)
     try text("aggregates.csv", Aggregates.csv(page.figures, suppress: options.suppressSmallNumbers))
     try text("summary.json", summaryJSON(page.figures))
@@ -124,6 +127,7 @@ package struct Reporter {
       ("patients.csv", CSVReports.patients(model)),
       ("submission.csv", CSVReports.submission(model, pseudonym: pseudonym)),
       ("rejects.csv", CSVReports.rejects(model)),
+      ("withdrawn.csv", CSVReports.withdrawn(model)),
       ("warnings.csv", CSVReports.warnings(model)),
       ("aggregates.csv", Aggregates.csv(figures, suppress: options.suppressSmallNumbers)),
       ("summary.json", summaryJSON(figures)),

@@ -52,8 +52,8 @@ package struct CheckRunner {
       try db.execute(
         sql: """
           INSERT INTO check_run (as_of, pack_name, pack_json, local_protocol, software_version, started_at, finished_at,
-            duration_seconds, patients_mom, implants_mom, patients_in_surveillance)
-          VALUES (?, ?, ?, ?, ?, ?, '', 0, 0, 0, 0)
+            duration_seconds, patients_mom, implants_mom, patients_in_surveillance, last_source_file_id)
+          VALUES (?, ?, ?, ?, ?, ?, '', 0, 0, 0, 0, coalesce((SELECT max(id) FROM source_file), 0))
           """,
         arguments: [asOf.iso, pack.name, pack.json, pack.isLocalProtocol, MoMAudit.version, iso.string(from: started)])
       let runId = db.lastInsertedRowID
@@ -192,16 +192,17 @@ struct PatientGroup: Sendable {
   /// order: three cursors (procedures, events, results) merged, never a
   /// query per patient. Read through the C API on GRDB's statements.
   static func forEach(_ db: Database, asOf: LocalDate, _ body: (PatientGroup) throws -> Void) throws {
+    // Withdrawn records (sources.md §3) are kept but never checked.
     // NOT INDEXED: a scan in table order and one sort, rather than the
     // nhs_number index's order with a random page read per row; at national
     // scale (4.5 M rows, tables far larger than the page cache) the sort
     // measures ~10 % faster and scales better (bench/RESULTS.md).
     let procs = try db.makeStatement(
-      sql: "SELECT \(ProcedureRecord.checkColumns) FROM procedure NOT INDEXED WHERE procedure_date <= ? ORDER BY nhs_number")
+      sql: "SELECT \(ProcedureRecord.checkColumns) FROM procedure NOT INDEXED WHERE procedure_date <= ? AND withdrawn_by IS NULL ORDER BY nhs_number")
     let events = try db.makeStatement(
-      sql: "SELECT \(EventRecord.columns) FROM event NOT INDEXED WHERE event_date <= ? ORDER BY nhs_number")
+      sql: "SELECT \(EventRecord.columns) FROM event NOT INDEXED WHERE event_date <= ? AND withdrawn_by IS NULL ORDER BY nhs_number")
     let results = try db.makeStatement(
-      sql: "SELECT \(ResultRecord.columns) FROM result NOT INDEXED WHERE sample_date <= ? ORDER BY nhs_number")
+      sql: "SELECT \(ResultRecord.columns) FROM result NOT INDEXED WHERE sample_date <= ? AND withdrawn_by IS NULL ORDER BY nhs_number")
     try procs.setArguments([asOf.iso])
     try events.setArguments([asOf.iso])
     try results.setArguments([asOf.iso])

@@ -28,6 +28,8 @@ final class BulkLoad {
     self.estimatedRows = estimatedRows
   }
 
+  @inline(__always) func isDecided(_ kind: RecordKind) -> Bool { decided.contains(kind) }
+
   /// Decides, before the first row of a kind, whether its table loads in bulk.
   @inline(__always) func prepare(_ kind: RecordKind) throws {
     if decided.contains(kind) { return }
@@ -41,7 +43,12 @@ final class BulkLoad {
     let existing = try Int.fetchOne(db, sql: "SELECT max(rowid) FROM \(table)") ?? 0
     guard estimatedRows * 4 >= existing else { return }
     let indexes = try Row.fetchAll(
-      db, sql: "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name",
+      db,
+      sql: """
+        SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL
+          AND name NOT IN (\(Self.kept.map { "'\($0)'" }.joined(separator: ",")))
+        ORDER BY name
+        """,
       arguments: [table])
     for index in indexes {
       let name: String = index["name"]
@@ -49,6 +56,10 @@ final class BulkLoad {
       recreate.append(index["sql"])
     }
   }
+
+  /// Partial indexes of withdrawn records: a load of current records adds
+  /// nothing to them, so they stay.
+  static let kept = RecordKind.allCases.map { "\($0.table)_withdrawn" }
 
   /// Creates the dropped indexes again.
   func finish() throws {

@@ -15,11 +15,17 @@ import GRDB
 /// PLATFORM.md measures typed arguments at ~265 k rows/s against ~370 k for
 /// C-API binds).
 ///
-/// A record is inserted with a plain `INSERT`: the primary key detects an id
-/// already loaded, so the common case (a new id) costs no lookup. Only on a
-/// conflict is the existing row read to decide between "the same record
-/// again", "duplicate id with different content" and "a later file replaces
-/// it" (Ingester.resolveConflict).
+/// A new record is inserted with a plain `INSERT`: the primary key detects an
+/// id already loaded, so the common case of a fresh load (a new id) costs no
+/// lookup. Only on a conflict is the existing row read to decide between
+/// "unchanged", "replaced" and "duplicate in this file" (FileLoad). A
+/// delivery that re-sends what is loaded looks each id up first, through a
+/// cursor walking the table in rowid order beside the file (MergeCursor): a
+/// re-sent export comes in the order it was loaded, so most lookups are the
+/// cursor's next row, not a B-tree descent. A replacement is an `UPDATE` in
+/// place: the record keeps its rowid, so the table keeps the export's order
+/// and the cursor stays valid (SQLite guarantees an open scan of a table
+/// meets an updated row with its new values, not a deleted and re-inserted one).
 package final class IngestWriter {
   let db: Database
   let fileId: Int64
@@ -27,61 +33,71 @@ package final class IngestWriter {
   let path: String
   /// Per kind: the lookup of a loaded id, the INSERT of one record, of
   /// `rowsPerInsert` records in one statement (issue 5: SQLite's cost of a
-  /// statement once per 16 rows), and the INSERT OR REPLACE of a replacement.
+  /// statement once per 16 rows), and the UPDATE in place of a replacement.
   private let find: [RecordKind: Statement]
   private let insertOne: [RecordKind: Statement]
   private let insertMany: [RecordKind: Statement]
-  private let replace: [RecordKind: Statement]
+  private let update: [RecordKind: Statement]
+  private var cursors: [RecordKind: MergeCursor] = [:]
   static let rowsPerInsert = 16
   private let insertReject: Statement
   private let insertWarning: Statement
   private let deleteWarnings: Statement
   private let insertReplacement: Statement
 
+  /// A loaded record met again.
   package struct Existing {
+    var rowid: Int64
     var fileId: Int64
-    var hash: String
     var line: Int?
+    /// Withdrawn by a cumulative delivery (sources.md §3).
+    var withdrawn: Bool
+    /// Its fingerprint equals the incoming record's.
+    var sameContent: Bool
   }
+
+  /// The columns of each record table that a packed record fills, in order.
+  static let columns: [RecordKind: String] = [
+    .procedure: """
+      procedure_id, nhs_number, local_patient_id, sex, date_of_birth,
+      procedure_date, side, procedure_type, bearing, head_diameter_mm, femoral_component,
+      acetabular_component, stem_component, manufacturer, opcs_code, trust_code, site_code,
+      consultant_code, is_mom, is_asr, content_hash, source_file_id, source_line, source_location
+      """,
+    .event: """
+      event_id, nhs_number, event_date, event_type, side, symptomatic,
+      oxford_hip_score, cobalt, chromium, ion_unit, cobalt_ug_l, chromium_ug_l, sample_type,
+      imaging_finding, note, cobalt_comparator, chromium_comparator, content_hash, source_file_id, source_line,
+      source_location
+      """,
+    .result: """
+      result_id, nhs_number, sample_id, sample_date, analyte, value, comparator, unit, value_ug_l,
+      specimen, note, content_hash, source_file_id, source_line, source_location
+      """,
+  ]
 
   init(db: Database, fileId: Int64, path: String) throws {
     self.db = db
     self.fileId = fileId
     self.path = path
-    let columns: [RecordKind: String] = [
-      .procedure: """
-        procedure (procedure_id, nhs_number, local_patient_id, sex, date_of_birth,
-          procedure_date, side, procedure_type, bearing, head_diameter_mm, femoral_component,
-          acetabular_component, stem_component, manufacturer, opcs_code, trust_code, site_code,
-          consultant_code, is_mom, is_asr, content_hash, source_file_id, source_line, source_location)
-        """,
-      .event: """
-        event (event_id, nhs_number, event_date, event_type, side, symptomatic,
-          oxford_hip_score, cobalt, chromium, ion_unit, cobalt_ug_l, chromium_ug_l, sample_type,
-          imaging_finding, note, cobalt_comparator, chromium_comparator, content_hash, source_file_id, source_line,
-          source_location)
-        """,
-      .result: """
-        result (result_id, nhs_number, sample_id, sample_date, analyte, value, comparator, unit, value_ug_l,
-          specimen, note, content_hash, source_file_id, source_line, source_location)
-        """,
-    ]
     var find: [RecordKind: Statement] = [:]
     var insertOne: [RecordKind: Statement] = [:]
     var insertMany: [RecordKind: Statement] = [:]
-    var replace: [RecordKind: Statement] = [:]
+    var update: [RecordKind: Statement] = [:]
     for kind in RecordKind.allCases {
       find[kind] = try db.makeStatement(
-        sql: "SELECT source_file_id, content_hash, source_line FROM \(kind.table) WHERE \(kind.idColumn) = ?")
-      let oneRow = columns[kind]! + " VALUES (" + Array(repeating: "?", count: Self.values(kind) + 3).joined(separator: ",") + ")"
+        sql: "SELECT \(MergeCursor.selected) FROM \(kind.table) WHERE \(kind.idColumn) = ?")
+      let placeholders = "(" + Array(repeating: "?", count: Self.values(kind) + 3).joined(separator: ",") + ")"
+      let oneRow = "\(kind.table) (\(Self.columns[kind]!)) VALUES " + placeholders
       insertOne[kind] = try db.makeStatement(sql: "INSERT INTO " + oneRow)
       insertMany[kind] = try db.makeStatement(sql: "INSERT INTO " + Self.manyRows(oneRow))
-      replace[kind] = try db.makeStatement(sql: "INSERT OR REPLACE INTO " + oneRow)
+      update[kind] = try db.makeStatement(
+        sql: "UPDATE \(kind.table) SET (\(Self.columns[kind]!)) = \(placeholders), withdrawn_by = NULL WHERE rowid = ?")
     }
     self.find = find
     self.insertOne = insertOne
     self.insertMany = insertMany
-    self.replace = replace
+    self.update = update
     insertReject = try db.makeStatement(
       sql: """
         INSERT INTO reject (source_file_id, line, location, record_kind, record_id, field, reason_code, reason, raw)
@@ -97,13 +113,43 @@ package final class IngestWriter {
     insertReplacement = try db.makeStatement(
       sql: """
         INSERT INTO replacement (record_kind, record_id, old_source_file_id, old_line, new_source_file_id, new_line, identical)
-        VALUES (?,?,?,?,?,?,?)
+        VALUES (?,?,?,?,?,?,0)
         """)
   }
 
-  func existing(_ kind: RecordKind, id: String) throws -> Existing? {
-    guard let row = try Row.fetchOne(find[kind]!, arguments: [id]) else { return nil }
-    return Existing(fileId: row[0], hash: row[1], line: row[2])
+  /// The loaded record with this id (a B-tree descent), compared with `hash`.
+  func probe(_ kind: RecordKind, id: UnsafeBufferPointer<UInt8>, hash: UnsafeBufferPointer<UInt8>) throws -> Existing? {
+    let s = find[kind]!.sqliteStatement
+    defer { sqlite3_reset(s) }
+    bindText(s, 1, id)
+    let rc = sqlite3_step(s)
+    if rc == SQLITE_DONE { return nil }
+    guard rc == SQLITE_ROW else { throw error(find[kind]!) }
+    return MergeCursor.existing(s, hash: hash)
+  }
+
+  /// The loaded record with this id: the cursor's next row when the file
+  /// follows the table's order, else a probe (which moves the cursor on
+  /// when the file has skipped ahead of it).
+  func lookup(_ kind: RecordKind, id: UnsafeBufferPointer<UInt8>, hash: UnsafeBufferPointer<UInt8>) throws -> Existing? {
+    let cursor: MergeCursor
+    if let c = cursors[kind] {
+      cursor = c
+    } else {
+      cursor = try MergeCursor(db: db, kind: kind)
+      cursors[kind] = cursor
+    }
+    if let hit = try cursor.take(id: id, hash: hash) { return hit }
+    guard let hit = try probe(kind, id: id, hash: hash) else { return nil }
+    try cursor.follow(hit.rowid)
+    return hit
+  }
+
+  /// Ends every cursor (before the schema changes: BulkLoad's DROP INDEX
+  /// and CREATE INDEX need no statement running).
+  func closeCursors() {
+    for c in cursors.values { c.close() }
+    cursors = [:]
   }
 
   typealias Cell = PackedBatch.Cell
@@ -157,20 +203,33 @@ package final class IngestWriter {
   }
 
   /// Inserts a packed record of `kind` (PackedBatch). Returns false,
-  /// writing nothing, when its id is already loaded and `replacing` is false.
+  /// writing nothing, when its id is already loaded.
   func write(
-    _ kind: RecordKind, _ cells: UnsafeBufferPointer<Cell>, _ bytes: UnsafePointer<UInt8>, first: Int, line: Int,
-    replacing: Bool = false
+    _ kind: RecordKind, _ cells: UnsafeBufferPointer<Cell>, _ bytes: UnsafePointer<UInt8>, first: Int, line: Int
   ) throws -> Bool {
-    let statement = replacing ? replace[kind]! : insertOne[kind]!
+    let statement = insertOne[kind]!
     bindRecord(statement.sqliteStatement, base: 0, cells, bytes, first: first, values: Self.values(kind), line: line)
     return try step(statement)
   }
 
+  /// Writes a packed record over the loaded one at `rowid` (a replacement,
+  /// or a withdrawn record come back): current again, from this file.
+  func overwrite(
+    _ kind: RecordKind, rowid: Int64, _ cells: UnsafeBufferPointer<Cell>, _ bytes: UnsafePointer<UInt8>, first: Int,
+    line: Int
+  ) throws {
+    let statement = update[kind]!
+    let s = statement.sqliteStatement
+    let values = Self.values(kind)
+    bindRecord(s, base: 0, cells, bytes, first: first, values: values, line: line)
+    sqlite3_bind_int64(s, Int32(values + 4), rowid)
+    guard try step(statement) else { throw DatabaseError(message: "a \(kind.rawValue) could not be updated in place") }
+  }
+
   func writeReject(_ row: RawRow, _ problem: RowProblem) throws {
     try insertReject.execute(arguments: [
-      fileId, row.line, row.location, row.kind.rawValue, row[row.kind.idField].flatMap { $0.isEmpty ? nil : $0 },
-      problem.field, problem.code, problem.message, row.raw,
+      fileId, row.line, row.location, row.kind.rawValue, RowValidator.recordId(row), problem.field, problem.code,
+      problem.message, row.raw,
     ])
   }
 
@@ -185,9 +244,15 @@ package final class IngestWriter {
     try insertWarning.execute(arguments: [fileId, line, kind.rawValue, id, nhs, w.code, w.detail])
   }
 
-  func recordReplacement(_ kind: RecordKind, id: String, old: Existing, newLine: Int, identical: Bool) throws {
+  /// A changed record replaces the loaded one: the replacement is recorded
+  /// and the old version's ingest warnings go.
+  func recordReplacement(_ kind: RecordKind, id: String, old: Existing, newLine: Int) throws {
+    try deleteWarnings(kind, id: id)
+    try insertReplacement.execute(arguments: [kind.rawValue, id, old.fileId, old.line, fileId, newLine])
+  }
+
+  func deleteWarnings(_ kind: RecordKind, id: String) throws {
     try deleteWarnings.execute(arguments: [kind.rawValue, id])
-    try insertReplacement.execute(arguments: [kind.rawValue, id, old.fileId, old.line, fileId, newLine, identical])
   }
 
   /// Steps an INSERT. Returns false for a primary-key conflict (the
@@ -204,6 +269,12 @@ package final class IngestWriter {
     sqlite3_reset(s)
     if rc & 0xFF == SQLITE_CONSTRAINT, extended == sqliteConstraintPrimaryKey { return false }
     throw DatabaseError(resultCode: ResultCode(rawValue: extended), message: message, sql: statement.sql)
+  }
+
+  private func error(_ statement: Statement) -> DatabaseError {
+    DatabaseError(
+      resultCode: ResultCode(rawValue: sqlite3_extended_errcode(db.sqliteConnection)),
+      message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: statement.sql)
   }
 
   /// Content fingerprint of a normalised record: equal for identical content.
@@ -245,6 +316,21 @@ package final class IngestWriter {
       _ = sqlite3_bind_text(s, i, $0, c.length, nil)
     }
   }
+}
+
+/// Binds text that outlives the statement's step.
+@inline(__always) func bindText(_ s: SQLiteStatement, _ i: Int32, _ text: UnsafeBufferPointer<UInt8>) {
+  (text.baseAddress ?? PackedBatchEmpty.byte).withMemoryRebound(to: CChar.self, capacity: max(text.count, 1)) {
+    _ = sqlite3_bind_text(s, i, $0, Int32(text.count), nil)
+  }
+}
+
+enum PackedBatchEmpty {
+  nonisolated(unsafe) static let byte: UnsafePointer<UInt8> = {
+    let p = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+    p.initialize(to: 0)
+    return UnsafePointer(p)
+  }()
 }
 
 /// SQLITE_CONSTRAINT_PRIMARYKEY (a C macro Swift does not import).

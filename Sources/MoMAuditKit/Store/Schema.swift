@@ -306,6 +306,44 @@ package enum Schema {
     m.registerMigration("v8: how MoM implants were found") { db in
       try db.execute(sql: "ALTER TABLE run_implant ADD COLUMN mom_basis TEXT NOT NULL DEFAULT 'bearing'")
     }
+    // The quarterly routine (revision 3, sources.md §3). A re-sent record
+    // with the same content is unchanged: nothing is written, so identical
+    // "replacements" of earlier versions become the unchanged counts of their
+    // files. A record absent from its cumulative source's new snapshot is
+    // withdrawn: kept, marked with the file of the delivery that withdrew it,
+    // ignored by the check. A cumulative source's files are superseded by its
+    // next delivery (their rejects leave the reports). A file may be loaded
+    // again by a later delivery of a cumulative source, so its hash is no
+    // longer unique. A check run remembers the newest file it saw, so the
+    // report can list what was withdrawn since.
+    m.registerMigration("v9: unchanged, withdrawn and superseded") { db in
+      try db.execute(
+        sql: """
+          ALTER TABLE procedure ADD COLUMN withdrawn_by INTEGER;
+          ALTER TABLE event ADD COLUMN withdrawn_by INTEGER;
+          ALTER TABLE result ADD COLUMN withdrawn_by INTEGER;
+          ALTER TABLE source_file ADD COLUMN records_added INTEGER;       -- NULL: loaded before v9, not counted
+          ALTER TABLE source_file ADD COLUMN records_unchanged INTEGER NOT NULL DEFAULT 0;
+          ALTER TABLE source_file ADD COLUMN records_withdrawn INTEGER NOT NULL DEFAULT 0;
+          ALTER TABLE source_file ADD COLUMN cumulative INTEGER NOT NULL DEFAULT 0;
+          ALTER TABLE source_file ADD COLUMN delivery INTEGER;            -- first file of its cumulative delivery
+          ALTER TABLE source_file ADD COLUMN superseded_by INTEGER;       -- first file of the delivery that superseded it
+          ALTER TABLE check_run ADD COLUMN last_source_file_id INTEGER NOT NULL DEFAULT 0;
+          UPDATE check_run SET last_source_file_id = coalesce((SELECT max(id) FROM source_file), 0);
+          UPDATE source_file SET
+            records_unchanged = (SELECT count(*) FROM replacement r WHERE r.new_source_file_id = source_file.id AND r.identical = 1),
+            records_replaced = (SELECT count(*) FROM replacement r WHERE r.new_source_file_id = source_file.id AND r.identical = 0);
+          DELETE FROM replacement WHERE identical = 1;
+          DROP INDEX source_file_loaded_hash;
+          CREATE INDEX source_file_hash ON source_file(sha256);
+          CREATE INDEX source_file_source ON source_file(source);
+          -- Partial: only withdrawn records are in them (withdrawn.csv reads
+          -- them without a scan); a load of current records never touches them.
+          CREATE INDEX procedure_withdrawn ON procedure(withdrawn_by) WHERE withdrawn_by IS NOT NULL;
+          CREATE INDEX event_withdrawn ON event(withdrawn_by) WHERE withdrawn_by IS NOT NULL;
+          CREATE INDEX result_withdrawn ON result(withdrawn_by) WHERE withdrawn_by IS NOT NULL;
+          """)
+    }
     return m
   }
 }

@@ -515,8 +515,8 @@ struct CSVFileTests {
     #expect([o1.rowsRead, o1.rowsAccepted, o1.rowsRejected] as [Int] == [10, 3, 7])
     #expect(
       try IX.rejects(db).map { "\($0.line ?? 0) \($0.recordId ?? "-") \($0.code)" } == [
-        "5 A1/chromium DUPLICATE_ID", "6 - UNKNOWN_CODE", "7 - NEGATIVE_VALUE", "8 - INVALID_NUMBER", "9 - INVALID_NUMBER",
-        "10 - UNKNOWN_CODE", "11 - UNKNOWN_CODE",
+        "5 A1/chromium DUPLICATE_ID", "6 - UNKNOWN_CODE", "7 A3/cobalt NEGATIVE_VALUE", "8 A4/cobalt INVALID_NUMBER",
+        "9 A5/cobalt INVALID_NUMBER", "10 A6/cobalt UNKNOWN_CODE", "11 A7/cobalt UNKNOWN_CODE",
       ])
     let rows = try db.read { try Row.fetchAll($0, sql: "SELECT result_id, analyte, value, comparator, unit, value_ug_l, specimen, sample_date FROM result ORDER BY result_id") }
     #expect(rows.map { $0["result_id"] as String } == ["A1/chromium", "A1/cobalt"])
@@ -533,7 +533,8 @@ struct CSVFileTests {
       """)
     let o2 = try #require(try ingester.ingest(inputs: [v2]).first)
     #expect([o2.rowsRead, o2.rowsAccepted, o2.rowsRejected] as [Int] == [2, 2, 0])
-    #expect(try IX.strings(db, "SELECT record_id || ' ' || identical FROM replacement ORDER BY record_id") == ["A1/chromium 0", "A1/cobalt 1"])
+    #expect([o2.recordsAdded, o2.recordsUnchanged, o2.recordsReplaced] as [Int] == [0, 1, 1])
+    #expect(try IX.strings(db, "SELECT record_id || ' ' || identical FROM replacement ORDER BY record_id") == ["A1/chromium 0"])
     #expect(try IX.strings(db, "SELECT comparator || value FROM result WHERE result_id = 'A1/chromium'") == ["<0.6"])
   }
 }

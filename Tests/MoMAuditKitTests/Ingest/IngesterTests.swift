@@ -127,270 +127,44 @@ struct IngesterTests {
     #expect(try IX.strings(db, "SELECT CAST(records_replaced AS TEXT) FROM source_file ORDER BY id") == ["0", "1"])
   }
 
-  @Test("an identical record in a later file is still a recorded replacement, marked identical")
-  func identicalReplacement() throws {
+  @Test("an identical record in a later file is unchanged: counted, nothing written, it keeps its first file")
+  func identicalIsUnchanged() throws {
     let first = IX.lines(IX.evHeader, [IX.review("E1"), IX.review("E2")])
     let second = IX.lines(IX.evHeader, [IX.review("E2"), IX.review("E3")])
     let (db, outcomes) = try IX.load([("1.csv", Array(first.utf8)), ("2.csv", Array(second.utf8))])
-    #expect(outcomes.map(\.recordsReplaced) == [0, 1])
+    #expect(outcomes.map(\.recordsReplaced) == [0, 0])
+    #expect(outcomes.map(\.recordsUnchanged) == [0, 1])
+    #expect(outcomes.map(\.recordsAdded) == [2, 1])
+    #expect(try IX.count(db, "replacement") == 0)
     #expect(
-      try IX.strings(
-        db,
-        "SELECT record_kind || ' ' || record_id || ' ' || old_source_file_id || '>' || new_source_file_id || ' ' || identical FROM replacement"
-      )
-        == ["event E2 1>2 1"])
+      try IX.strings(db, "SELECT event_id || ' ' || source_file_id || '@' || source_line FROM event ORDER BY 1")
+        == ["E1 1@2", "E2 1@3", "E3 2@3"])
     #expect(
-      try IX.strings(db, "SELECT event_id || ' ' || source_file_id FROM event ORDER BY 1") == ["E1 1", "E2 2", "E3 2"])
+      try IX.strings(db, "SELECT records_added || ' ' || records_unchanged || ' ' || records_replaced FROM source_file ORDER BY id")
+        == ["2 0 0", "1 1 0"])
   }
 
-  @Test("a later file's repeated id replaces once; its different second row is rejected")
-  func replacementThenDuplicate() throws {
-    let first = IX.lines(IX.procHeader, [IX.proc("P1")])
-    let second = IX.lines(
-      IX.procHeader, [IX.proc("P1", bearing: "CoC"), IX.proc("P1", bearing: "CoC"), IX.proc("P1", bearing: "MoP")])
+  @Test("a repeat, later in the same file, of a record that file re-sent unchanged is a repeat of that file")
+  func repeatOfUnchanged() throws {
+    let first = IX.lines(IX.evHeader, [IX.review("E1"), IX.review("E2")])
+    // E1 unchanged, then E1 again identical (accepted once), then E1 changed (rejected: the first stands).
+    let second = IX.lines(IX.evHeader, [IX.review("E1"), IX.review("E1"), IX.review("E1", ohs: "12")])
     let (db, outcomes) = try IX.load([("1.csv", Array(first.utf8)), ("2.csv", Array(second.utf8))])
     #expect(Self.counts(outcomes[1]) == [3, 2, 1])
-    #expect(outcomes[1].recordsReplaced == 1)
-    #expect(try IX.strings(db, "SELECT bearing FROM procedure") == ["CoC"])
-    #expect(try IX.count(db, "replacement") == 1)
+    #expect(outcomes[1].recordsUnchanged == 1)
+    #expect(outcomes[1].recordsReplaced == 0)
+    #expect(try IX.strings(db, "SELECT record_id || ' ' || reason_code || ' ' || line FROM reject") == ["E1 DUPLICATE_ID 4"])
+    #expect(try IX.strings(db, "SELECT event_id || ' ' || oxford_hip_score || ' ' || source_file_id FROM event WHERE event_id = 'E1'") == ["E1 44 1"])
   }
 
-  @Test("XML and CSV files replace each other's records")
-  func replacementAcrossFormats() throws {
-    let csv = IX.lines(IX.procHeader, [IX.proc("NJR-000123", nhs: "9434765919", bearing: "MoP")])
-    let (db, outcomes) = try IX.load([("a.csv", Array(csv.utf8)), ("b.xml", Array(XMLReaderTests.specExample.utf8))])
-    #expect(outcomes.map(\.recordsReplaced) == [0, 1])
+  @Test("a changed record is written over the loaded one in place: same rowid, new file and line")
+  func replacedInPlace() throws {
+    let first = IX.lines(IX.evHeader, [IX.review("E1"), IX.review("E2")])
+    let second = IX.lines(IX.evHeader, [IX.review("E2", ohs: "30")])
+    let (db, _) = try IX.load([("1.csv", Array(first.utf8)), ("2.csv", Array(second.utf8))])
     #expect(
-      try IX.strings(db, "SELECT bearing || ' ' || source_location FROM procedure") == [
-        "MoM /registryExport/patient[1]/procedure[1]"
-      ])
-    #expect(
-      try IX.strings(db, "SELECT CAST(old_line AS TEXT) || ' ' || record_id FROM replacement") == ["2 NJR-000123"])
-    // new_line (the XML element's line) is checked in KnownSpecGaps.swift
-  }
-
-  @Test("command-line order decides which file is later")
-  func commandLineOrder() throws {
-    let dir = TempDir()
-    defer { dir.cleanup() }
-    let a = dir.write("a.csv", IX.lines(IX.procHeader, [IX.proc("P1", bearing: "MoP")]))
-    let z = dir.write("z.csv", IX.lines(IX.procHeader, [IX.proc("P1", bearing: "CoC")]))
-    let (db, _) = try ingest([z, a])
-    #expect(try IX.strings(db, "SELECT bearing FROM procedure") == ["MoP"])
-    let (db2, _) = try ingest([a, z])
-    #expect(try IX.strings(db2, "SELECT bearing FROM procedure") == ["CoC"])
-  }
-
-  // MARK: folders
-
-  @Test("a folder contributes its own *.csv and *.xml files, extension in any case, not recursing, in code-point order")
-  func folderOrder() throws {
-    let dir = TempDir()
-    defer { dir.cleanup() }
-    for name in [
-      "b.csv", "A.CSV", "a.xml", "C.Xml", "Z.csv", "_x.csv", "é.csv", "notes.txt", "data.csv.bak", "10.csv", "9.csv",
-    ] {
-      _ = dir.write(name, "x")
-    }
-    try FileManager.default.createDirectory(
-      at: dir.url.appendingPathComponent("sub"), withIntermediateDirectories: true)
-    _ = dir.write("sub/inner.csv", "x")
-    try FileManager.default.createDirectory(
-      at: dir.url.appendingPathComponent("folder.csv"), withIntermediateDirectories: true)
-    let names = try Ingester.resolveInputs([dir.path]).map { ($0 as NSString).lastPathComponent }
-    #expect(names == ["10.csv", "9.csv", "A.CSV", "C.Xml", "Z.csv", "_x.csv", "a.xml", "b.csv", "é.csv"])
-  }
-
-  @Test("within a folder the later name replaces the earlier one's record")
-  func folderReplacement() throws {
-    let dir = TempDir()
-    defer { dir.cleanup() }
-    _ = dir.write("b.csv", IX.lines(IX.procHeader, [IX.proc("P1", bearing: "CoC")]))
-    _ = dir.write("B.csv", IX.lines(IX.procHeader, [IX.proc("P1", bearing: "MoP")]))
-    let (db, outcomes) = try ingest([dir.path])
-    #expect(outcomes.map { ($0.path as NSString).lastPathComponent } == ["B.csv", "b.csv"])
-    #expect(try IX.strings(db, "SELECT bearing FROM procedure") == ["CoC"])
-  }
-
-  @Test("a missing input is an error before anything is loaded")
-  func missingInput() throws {
-    let dir = TempDir()
-    defer { dir.cleanup() }
-    let good = dir.write("a.csv", IX.lines(IX.procHeader, [IX.proc("P1")]))
-    let db = try AuditDatabase.inMemory()
-    #expect(throws: AuditError.inputMissing(path: dir.file("missing.csv"))) {
-      try Ingester(db: db, logger: quietLogger).ingest(inputs: [good, dir.file("missing.csv")])
-    }
-    #expect(try IX.count(db, "procedure") == 0)
-  }
-
-  @Test("a refused file leaves the other files loaded")
-  func refusedAmongOthers() throws {
-    let good = IX.lines(IX.procHeader, [IX.proc("P1")])
-    let bad = IX.lines("procedure_id,event_id", ["a,b"])
-    let good2 = IX.lines(IX.evHeader, [IX.review("E1")])
-    let (db, outcomes) = try IX.load([
-      ("1.csv", Array(good.utf8)), ("2.csv", Array(bad.utf8)), ("3.csv", Array(good2.utf8)),
-    ])
-    #expect(outcomes.map(\.status) == [.loaded, .refused, .loaded])
-    #expect(try IX.count(db, "procedure") == 1 && IX.count(db, "event") == 1)
-  }
-
-  // MARK: rows read = accepted + rejected
-
-  enum Kind: CaseIterable {
-    case good, goodMultiline, badDate, badNHS, badSide, quoteInUnquoted, textAfterQuote, nul, wrongCount, spaces,
-      commas, empty, dupIdentical, dupDifferent, tooLong, exactLimit, badOHSField
-  }
-
-  /// Builds a procedures file from a random mix of good and bad rows and
-  /// works out, independently of the code, what must be read, accepted,
-  /// rejected and stored, and the line of every reject.
-  static func generate(seed: UInt64) -> (
-    text: String, read: Int, accepted: Int, rejected: Int, stored: Int, rejectLines: [Int]
-  ) {
-    var rng = IngestRNG(seed: seed)
-    let ends = ["\n", "\r\n", "\r"]
-    var text = IX.procHeader + ",manufacturer,comments"
-    var previousEnd = ends.randomElement(using: &rng)!
-    text += previousEnd
-    var line = 2
-    var read = 0
-    var accepted = 0
-    var rejected = 0
-    var goods: [(id: String, row: String)] = []
-    var rejectLines: [Int] = []
-    var n = 0
-    let count = Int.random(in: 0...60, using: &rng)
-    for _ in 0..<count {
-      n += 1
-      let id = "P\(n)"
-      let nhs = IX.nhs.randomElement(using: &rng)!
-      let date = ["2006-05-02", "2/5/2006", "20060502", "02/05/2006"].randomElement(using: &rng)!
-      let side = ["L", "R", "left", "Right"].randomElement(using: &rng)!
-      let bearing = ["MoM", "MoP", "metal-on-metal", "CoC"].randomElement(using: &rng)!
-      func row(
-        _ id: String = id, nhs: String = nhs, date: String = date, side: String = side, bearing: String = bearing,
-        manufacturer: String = "Maker", comments: String = ""
-      ) -> String {
-        "\(id),\(nhs),\(date),\(side),resurfacing,\(bearing),\(manufacturer),\(comments)"
-      }
-      var kind = Kind.allCases.randomElement(using: &rng)!
-      if (kind == .dupIdentical || kind == .dupDifferent) && goods.isEmpty { kind = .good }
-      var content: String
-      var physicalLines = 1
-      var outcome: Bool? = nil  // true accepted, false rejected, nil skipped
-      switch kind {
-      case .good:
-        content = row()
-        outcome = true
-        goods.append((id, content))
-      case .goodMultiline:
-        let end = ends.randomElement(using: &rng)!
-        content = row(manufacturer: "\"Maker\(end)Ltd, \"\"UK\"\"\"")
-        outcome = true
-        physicalLines = 2
-        goods.append((id, content))
-      case .badDate:
-        content = row(date: ["31/02/2020", "2019-02-29", "1/1/20", "2020-01-01x"].randomElement(using: &rng)!)
-        outcome = false
-      case .badNHS:
-        content = row(nhs: ["9434765918", "943476591", "1111111111", "9990100080"].randomElement(using: &rng)!)
-        outcome = false
-      case .badSide:
-        content = row(side: ["B", "both", ""].randomElement(using: &rng)!)
-        outcome = false
-      case .quoteInUnquoted:
-        content = row(bearing: "Mo\"M")
-        outcome = false
-      case .textAfterQuote:
-        content = "\"\(id)\"x" + String(row().dropFirst(id.count))
-        outcome = false
-      case .nul:
-        content = row(comments: "a\u{0}b")
-        outcome = false
-      case .wrongCount:
-        content = "\(id),\(nhs),\(date)"
-        outcome = false
-      case .spaces:
-        content = String(repeating: " ", count: Int.random(in: 1...5, using: &rng))
-        outcome = false
-      case .commas:
-        content = String(repeating: ",", count: Int.random(in: 1...9, using: &rng))
-        outcome = false
-      case .empty:
-        content = ""
-        outcome = nil
-      case .dupIdentical:
-        let g = goods.randomElement(using: &rng)!
-        content = g.row
-        outcome = true
-        physicalLines = g.row.contains("\"Maker") ? 2 : 1
-      case .dupDifferent:
-        let g = goods.randomElement(using: &rng)!
-        content = row(g.id, bearing: "unknown")
-        outcome = false
-      case .tooLong:
-        content = row(comments: String(repeating: "c", count: 65_537))
-        outcome = false
-      case .exactLimit:
-        content = row(comments: String(repeating: "c", count: 65_536))
-        outcome = true
-        goods.append((id, content))
-      case .badOHSField:
-        // an event column in a procedures file is an unknown column: ignored
-        content = row(comments: "oxford_hip_score=99")
-        outcome = true
-        goods.append((id, content))
-      }
-      // an empty line after a lone CR must not end in LF (CR LF is one line end)
-      var end = ends.randomElement(using: &rng)!
-      if content.isEmpty && previousEnd == "\r" && end == "\n" { end = "\r" }
-      text += content + end
-      previousEnd = end
-      switch outcome {
-      case true?:
-        read += 1
-        accepted += 1
-      case false?:
-        read += 1
-        rejected += 1
-        rejectLines.append(line)
-      case nil: break
-      }
-      line += physicalLines
-    }
-    return (text, read, accepted, rejected, goods.count, rejectLines)
-  }
-
-  @Test("rows read = rows accepted + rows rejected for any mix of good and bad rows", arguments: 1...40)
-  func rowsBalance(_ seed: Int) throws {
-    let g = Self.generate(seed: UInt64(seed))
-    let (db, o) = try IX.load("mix.csv", g.text)
-    #expect(o.status == .loaded)
-    #expect(o.rowsRead == o.rowsAccepted + o.rowsRejected)
-    #expect(Self.counts(o) == [g.read, g.accepted, g.rejected])
-    let stored = try #require(try IX.row(db, "SELECT rows_read, rows_accepted, rows_rejected FROM source_file"))
-    #expect([stored[0], stored[1], stored[2]] as [Int] == [g.read, g.accepted, g.rejected])
-    #expect(try IX.count(db, "reject") == g.rejected)
-    #expect(try IX.rejects(db).map(\.line) == g.rejectLines.map { Optional($0) })
-    #expect(try IX.count(db, "procedure") == g.stored)
-  }
-
-  @Test("rows read = accepted + rejected holds in every source_file row after a multi-file ingest")
-  func balanceAcrossFiles() throws {
-    let files = (1...6).map { i in ("f\(i).csv", Array(Self.generate(seed: UInt64(100 + i)).text.utf8)) }
-    let (db, outcomes) = try IX.load(files)
-    #expect(outcomes.allSatisfy { $0.rowsRead == $0.rowsAccepted + $0.rowsRejected })
-    let bad = try db.read {
-      try Int.fetchOne(
-        $0,
-        sql: """
-          SELECT COUNT(*) FROM source_file f WHERE rows_read != rows_accepted + rows_rejected
-            OR rows_rejected != (SELECT COUNT(*) FROM reject r WHERE r.source_file_id = f.id)
-          """)
-    }
-    #expect(bad == 0)
+      try IX.strings(db, "SELECT rowid || ' ' || event_id || ' ' || oxford_hip_score || ' ' || source_file_id || '@' || source_line FROM event ORDER BY rowid")
+        == ["1 E1 44 1@2", "2 E2 30 2@2"])
   }
 
   // MARK: many rows per INSERT
@@ -413,12 +187,14 @@ struct IngesterTests {
     ])
     #expect(Self.counts(outcomes[0]) == [40, 40, 0])
     #expect(Self.counts(outcomes[1]) == [52, 51, 1])
-    #expect(outcomes[1].recordsReplaced == 2)
+    #expect(outcomes[1].recordsReplaced == 1)
+    #expect(outcomes[1].recordsUnchanged == 1)
+    #expect(outcomes[1].recordsAdded == 48)
     #expect(try IX.count(db, "event") == 40 + 48)
     // The first row stands for a repeated id; a later file's record replaces.
     #expect(try IX.strings(db, "SELECT event_id || ' ' || oxford_hip_score FROM event WHERE event_id IN ('E5', 'E202') ORDER BY 1") == ["E202 44", "E5 30"])
     #expect(
-      try IX.strings(db, "SELECT record_id || ' ' || identical FROM replacement ORDER BY record_id") == ["E3 1", "E5 0"])
+      try IX.strings(db, "SELECT record_id || ' ' || identical FROM replacement ORDER BY record_id") == ["E5 0"])
     #expect(try IX.strings(db, "SELECT record_id || ' ' || reason_code || ' ' || line FROM reject") == ["E202 DUPLICATE_ID 36"])
     // Every row's line is its own.
     #expect(try IX.strings(db, "SELECT CAST(source_line AS TEXT) FROM event WHERE event_id IN ('E0', 'E39', 'E231', 'E247') ORDER BY source_line") == ["2", "33", "41", "53"])

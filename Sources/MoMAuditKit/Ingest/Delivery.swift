@@ -1,0 +1,167 @@
+import Foundation
+import GRDB
+
+#if canImport(GRDBSQLite)
+  import GRDBSQLite
+#else
+  import SQLite3
+#endif
+
+/// One delivery of a cumulative source: all its files in one ingest, in one
+/// transaction (sources.md §3). While the files load it is told which
+/// records they re-sent unchanged (or sent in a rejected row), as rowid bits;
+/// at the end, every record current from the source that the delivery
+/// neither wrote nor touched is **withdrawn**, unless there are more of them
+/// than the guard allows.
+final class Delivery {
+  let source: String
+  let maxWithdrawPercent: Double
+  let allowWithdraw: Bool
+  /// The source's files loaded before this delivery.
+  let earlierFiles: [Int64]
+  private let earlierFileSet: Set<Int64>
+  /// This delivery's files, in order, with their kind (`procedures`, `events`, `results`, `mixed`).
+  private(set) var files: [(id: Int64, kind: String)] = []
+  private var touchedProcedures = RowidSet()
+  private var touchedEvents = RowidSet()
+  private var touchedResults = RowidSet()
+  /// Records of this source the delivery replaced (they were current before it).
+  private var replacedFromSource = 0
+  /// Crash-safety tests only.
+  let killAfterWithdrawals = FaultInjection.limit(.withdrawRecord)
+
+  init(_ db: Database, source: String, maxWithdrawPercent: Double, allowWithdraw: Bool) throws {
+    self.source = source
+    self.maxWithdrawPercent = maxWithdrawPercent
+    self.allowWithdraw = allowWithdraw
+    earlierFiles = try Int64.fetchAll(
+      db, sql: "SELECT id FROM source_file WHERE source = ? AND status = 'loaded' ORDER BY id", arguments: [source])
+    earlierFileSet = Set(earlierFiles)
+  }
+
+  func added(file: Int64, kind: String) { files.append((file, kind)) }
+
+  @inline(__always) func touch(_ kind: RecordKind, _ rowid: Int64) {
+    switch kind {
+    case .procedure: touchedProcedures.insert(rowid)
+    case .event: touchedEvents.insert(rowid)
+    case .result: touchedResults.insert(rowid)
+    }
+  }
+
+  private func touched(_ kind: RecordKind) -> RowidSet {
+    switch kind {
+    case .procedure: return touchedProcedures
+    case .event: return touchedEvents
+    case .result: return touchedResults
+    }
+  }
+
+  @inline(__always) func replaced(from fileId: Int64) {
+    if earlierFileSet.contains(fileId) { replacedFromSource += 1 }
+  }
+
+  struct Withdrawal {
+    /// Records withdrawn, by kind.
+    var withdrawn: [RecordKind: Int] = [:]
+    /// Records current from the source before the delivery.
+    var current = 0
+    /// Records withdrawn, by the file they are attributed to.
+    var byFile: [Int64: Int] = [:]
+    var total: Int { withdrawn.values.reduce(0, +) }
+  }
+
+  /// The file a withdrawn record of `kind` is attributed to: the delivery's
+  /// last file of that kind (an XML export holds every kind), else its last file.
+  func attribution(_ kind: RecordKind) -> Int64 {
+    let name = kind.rawValue + "s"
+    return files.last(where: { $0.kind == name || $0.kind == "mixed" })?.id ?? files.last!.id
+  }
+
+  /// Finds the records to withdraw (one scan of each table, restricted to the
+  /// source's earlier files), applies the guard, marks them, and supersedes
+  /// the source's earlier files. Throws `DeliveryRefused` when the guard
+  /// refuses: the caller rolls the whole delivery back.
+  func finish(_ db: Database) throws -> Withdrawal {
+    var w = Withdrawal()
+    var candidates: [RecordKind: [Int64]] = [:]
+    w.current = replacedFromSource
+    if !earlierFiles.isEmpty {
+      let list = earlierFiles.map(String.init).joined(separator: ",")
+      for kind in RecordKind.allCases {
+        let statement = try db.makeStatement(
+          sql: "SELECT rowid FROM \(kind.table) WHERE withdrawn_by IS NULL AND source_file_id IN (\(list))")
+        let s = statement.sqliteStatement
+        defer { sqlite3_reset(s) }
+        let touched = self.touched(kind)
+        var found: [Int64] = []
+        while true {
+          let rc = sqlite3_step(s)
+          if rc == SQLITE_DONE { break }
+          guard rc == SQLITE_ROW else {
+            throw DatabaseError(
+              resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
+              sql: statement.sql)
+          }
+          w.current += 1
+          let rowid = sqlite3_column_int64(s, 0)
+          if !touched.contains(rowid) { found.append(rowid) }
+        }
+        if !found.isEmpty { candidates[kind] = found }
+      }
+    }
+    let total = candidates.values.reduce(0) { $0 + $1.count }
+    if total > 0, !allowWithdraw, Double(total) * 100 > maxWithdrawPercent * Double(w.current) {
+      throw DeliveryRefused(source: source, withdraw: total, current: w.current, maxPercent: maxWithdrawPercent)
+    }
+    for kind in RecordKind.allCases {
+      guard let rowids = candidates[kind] else { continue }
+      let by = attribution(kind)
+      let warnings = try db.makeStatement(
+        sql: """
+          DELETE FROM warning WHERE check_run_id IS NULL AND record_kind = ?
+            AND record_id = (SELECT \(kind.idColumn) FROM \(kind.table) WHERE rowid = ?)
+          """)
+      let mark = try db.makeStatement(sql: "UPDATE \(kind.table) SET withdrawn_by = ? WHERE rowid = ?")
+      for rowid in rowids {
+        try warnings.execute(arguments: [kind.rawValue, rowid])
+        try mark.execute(arguments: [by, rowid])
+        if killAfterWithdrawals != nil { FaultInjection.tick(.withdrawRecord) }
+      }
+      w.withdrawn[kind] = rowids.count
+      w.byFile[by, default: 0] += rowids.count
+    }
+    for (file, n) in w.byFile {
+      try db.execute(sql: "UPDATE source_file SET records_withdrawn = ? WHERE id = ?", arguments: [n, file])
+    }
+    // This delivery's files are the source's current files from now on.
+    let first = files.first!.id
+    let ids = files.map { String($0.id) }.joined(separator: ",")
+    try db.execute(
+      sql: "UPDATE source_file SET cumulative = 1, delivery = ? WHERE id IN (\(ids))", arguments: [first])
+    try db.execute(
+      sql: """
+        UPDATE source_file SET superseded_by = ?
+        WHERE source = ? AND cumulative = 1 AND superseded_by IS NULL AND id < ?
+        """, arguments: [first, source, first])
+    return w
+  }
+}
+
+/// The guard of a cumulative source refused a delivery (sources.md §3).
+package struct DeliveryRefused: Error, Equatable, Sendable {
+  package var source: String
+  package var withdraw: Int
+  package var current: Int
+  package var maxPercent: Double
+
+  package var message: String {
+    let percent = Double(withdraw) * 100 / Double(max(current, 1))
+    return "source \"\(source)\": the delivery would withdraw \(withdraw) of its \(current) current records "
+      + "(\(String(format: "%.1f", percent)) %), more than max_withdraw_percent = \(Self.number(maxPercent)); "
+      + "nothing of the delivery was loaded. If those records were really removed at the source, run again with "
+      + "--allow-withdraw; if the export is partial, ask for a complete one"
+  }
+
+  static func number(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(v) }
+}
