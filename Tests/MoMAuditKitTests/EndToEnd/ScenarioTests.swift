@@ -30,12 +30,63 @@ struct ScenarioTests {
   /// `delivery/sources.toml` when present (a trust's delivery through its
   /// manifest and profiles); otherwise `inputs(_:)`.
   static func model(_ scenario: String, asOf: String) throws -> ReportModel {
+    if !steps(scenario).isEmpty { return try deliver(scenario, asOf: asOf).model }
     let manifest = Paths.scenarios.appendingPathComponent(scenario).appendingPathComponent("delivery/sources.toml").path
     guard FileManager.default.fileExists(atPath: manifest) else { return try audit(inputs(scenario), asOf: asOf) }
     let db = try AuditDatabase.inMemory()
     _ = try Ingester(db: db, logger: quietLogger).ingest(groups: InputGroup.groups(try SourcesManifest.load(path: manifest), encoding: nil))
     let summary = try CheckRunner(db: db, logger: quietLogger, pack: .mhra2017, asOf: LocalDate(iso: asOf)!).run()
     return try db.read { try ReportModel.load($0, runId: summary.runId)! }
+  }
+
+  /// The folders of `steps/`, in name order: one delivery each.
+  static func steps(_ scenario: String) -> [String] {
+    let dir = Paths.scenarios.appendingPathComponent(scenario).appendingPathComponent("steps").path
+    return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
+  }
+
+  /// Ingests every step's manifest in order (with --allow-withdraw where the
+  /// step has an `allow-withdraw` file), then checks. Returns each step's
+  /// outcomes with the files relative to the step's folder.
+  static func deliver(_ scenario: String, asOf: String) throws -> (model: ReportModel, steps: [(String, [FileOutcome])]) {
+    let db = try AuditDatabase.inMemory()
+    var out: [(String, [FileOutcome])] = []
+    for step in steps(scenario) {
+      let dir = Paths.scenarios.appendingPathComponent(scenario).appendingPathComponent("steps").appendingPathComponent(step)
+      let allow = FileManager.default.fileExists(atPath: dir.appendingPathComponent("allow-withdraw").path)
+      let groups = InputGroup.groups(try SourcesManifest.load(path: dir.appendingPathComponent("sources.toml").path), encoding: nil)
+      var outcomes = try Ingester(db: db, logger: quietLogger, allowWithdraw: allow).ingest(groups: groups)
+      for i in outcomes.indices {
+        outcomes[i].path = String(outcomes[i].path.dropFirst(dir.path.count + 1))
+      }
+      out.append((step, outcomes))
+    }
+    let summary = try CheckRunner(db: db, logger: quietLogger, pack: .mhra2017, asOf: LocalDate(iso: asOf)!).run()
+    return (try db.read { try ReportModel.load($0, runId: summary.runId)! }, out)
+  }
+
+  @Test("every delivery's files load, or are refused, with the hand-counted outcomes", arguments: names.filter { read($0, "expected-steps.csv") != nil })
+  func deliveries(_ scenario: String) throws {
+    let asOf = Self.read(scenario, "as-of")!.trimmingCharacters(in: .whitespacesAndNewlines)
+    let (model, steps) = try Self.deliver(scenario, asOf: asOf)
+    let expected = parseCSV(Self.read(scenario, "expected-steps.csv")!).dropFirst().map { $0.joined(separator: ",") }
+    let actual = steps.flatMap { step, outcomes in
+      outcomes.map { o in
+        [step, o.path, o.status == .refused ? "refused" : o.status.rawValue, String(o.rowsRead), String(o.rowsAccepted),
+         String(o.rowsRejected), String(o.recordsAdded), String(o.recordsUnchanged), String(o.recordsReplaced),
+         String(o.recordsWithdrawn)].joined(separator: ",")
+      }
+    }
+    #expect(actual == expected)
+    for (step, outcomes) in steps {
+      let exit = Self.read(scenario, "steps/\(step)/expected-exit")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "0"
+      #expect(outcomes.contains { $0.status == .refused } == (exit == "65"), "step \(step)")
+    }
+    if let text = Self.read(scenario, "expected-withdrawn.csv") {
+      let expected = parseCSV(text).dropFirst().map { $0.joined(separator: ",") }
+      #expect(model.withdrawn.map { "\($0.recordKind),\($0.recordId),\($0.source ?? "")" } == expected)
+      #expect(Reporter.files(model).first { $0.0 == "withdrawn.csv" }!.1.split(separator: "\r\n").count == expected.count + 1)
+    }
   }
 
   @Test("the scenario list is not empty") func found() { #expect(Self.names.count >= 20) }
