@@ -30,8 +30,11 @@ struct TempDir {
   }
   var path: String { url.path }
   func file(_ name: String) -> String { url.appendingPathComponent(name).path }
+  /// Writes `text` at `name` (a path below the folder; its folders are created).
   func write(_ name: String, _ text: String) -> String {
     let p = file(name)
+    try! FileManager.default.createDirectory(
+      atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
     try! Data(text.utf8).write(to: URL(fileURLWithPath: p))
     return p
   }
