@@ -41,6 +41,11 @@ final class Delivery {
 
   func added(file: Int64, kind: String) { files.append((file, kind)) }
 
+  /// Kinds the delivery's files so far have written (an XML export: every kind).
+  var loadedKinds: Set<RecordKind> {
+    Set(files.flatMap { f in RecordKind.allCases.filter { f.kind == $0.rawValue + "s" || f.kind == "mixed" } })
+  }
+
   @inline(__always) func touch(_ kind: RecordKind, _ rowid: Int64) {
     switch kind {
     case .procedure: touchedProcedures.insert(rowid)

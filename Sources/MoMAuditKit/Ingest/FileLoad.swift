@@ -26,6 +26,10 @@ final class FileLoad {
   /// Rowids of loaded records this file re-sent unchanged: a later row of
   /// the file with the same id is a repeat within the file.
   private var unchangedHere = RowidSet()
+  /// Rowids of loaded records this file wrote over (replaced, or withdrawn
+  /// and back): a row claimed unchanged against one of them (its row hash
+  /// matched the version before this file) is a repeat with different content.
+  private var writtenHere = RowidSet()
   /// Records still to look up before inserting. A conflict sets it: the file
   /// re-sends loaded records, so each is looked up (cursor or probe) rather
   /// than tried as an INSERT first; `lookupStretch` new ids in a row go back
@@ -103,7 +107,7 @@ final class FileLoad {
     case .procedure: return .procedure
     case .event: return .event
     case .result: return .result
-    case .reject: return nil
+    case .reject, .unchanged: return nil
     }
   }
 
@@ -128,6 +132,26 @@ final class FileLoad {
     case .event(let first, let line, let raw, let warnings):
       if try record(.event, batch, cells, bytes, first: Int(first), line: line, raw: raw), warnings >= 0 {
         try writeWarnings(batch, first: Int(first), line: line, warnings: warnings)
+      }
+    case .unchanged(let kind, let rowid, let line, let id, let raw):
+      // Byte for byte the row the record at `rowid` came from, before this
+      // file: the same record, unless this file has written it since.
+      if writtenHere.contains(rowid) {
+        let idName = kind.idField.name
+        let firstAt = try writer.line(kind, rowid: rowid).map { " (first at line \($0))" } ?? ""
+        try writer.writeReject(
+          kind: kind, id: batch.string(id)!, line: line, location: nil, raw: batch.string(raw) ?? "",
+          RowProblem(
+            field: idName, code: "DUPLICATE_ID",
+            message: "\(idName): duplicate id with different content\(firstAt); the first row stands"))
+        counts.rejected += 1
+      } else if unchangedHere.contains(rowid) {
+        counts.accepted += 1
+      } else {
+        unchangedHere.insert(rowid)
+        delivery?.touch(kind, rowid)
+        counts.accepted += 1
+        counts.unchanged += 1
       }
     }
     if counts.read % 50_000 == 0 { progress?.update(file: writer.path, rows: counts.read) }
@@ -184,6 +208,7 @@ final class FileLoad {
       // Withdrawn by an earlier delivery and sent again: current again.
       try writer.deleteWarnings(kind, id: batch.string(Int32(first))!)
       try writer.overwrite(kind, rowid: e.rowid, cells, bytes, first: first, line: line)
+      writtenHere.insert(e.rowid)
       counts.accepted += 1
       counts.added += 1
       return true
@@ -206,6 +231,9 @@ final class FileLoad {
       return false
     }
     if e.sameContent {
+      if let h = cells[first + values + 1].rowHash, h != e.rowHash {
+        try writer.refreshRowHash(kind, rowid: e.rowid, cells, bytes, first: first)
+      }
       unchangedHere.insert(e.rowid)
       delivery?.touch(kind, e.rowid)
       counts.accepted += 1
@@ -214,6 +242,7 @@ final class FileLoad {
     }
     try writer.recordReplacement(kind, id: batch.string(Int32(first))!, old: e, newLine: line)
     try writer.overwrite(kind, rowid: e.rowid, cells, bytes, first: first, line: line)
+    writtenHere.insert(e.rowid)
     delivery?.replaced(from: e.fileId)
     counts.accepted += 1
     counts.replaced += 1

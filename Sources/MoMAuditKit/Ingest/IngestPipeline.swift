@@ -7,6 +7,8 @@ struct FileReadPlan: Sendable {
   var format: Format
   var encoding: TextEncoding
   var profile: Profile
+  /// The unchanged shortcut's database, when it may be used (CSV only).
+  var unchanged: UnchangedLookup.Config? = nil
 }
 
 /// What the reading thread learnt about the file as a whole.
@@ -21,6 +23,8 @@ struct FileReadResult: Sendable {
   var readerCPU = 0.0
   /// Rows that took FastRowValidator's path.
   var fastRows = 0
+  /// Rows recognised unchanged by their row hash (not validated).
+  var unchangedRows = 0
   var readerWaited = 0.0
   var writerWaited = 0.0
 }
@@ -78,6 +82,7 @@ enum IngestPipeline {
     let fast = !profile.transformsRows
     let byteRow = ByteRow()
     var fastRows = 0
+    var unchangedRows = 0
 
     func flush() throws {
       guard batch.count >= batchSize else { return }
@@ -91,13 +96,19 @@ enum IngestPipeline {
     // the writer, so CSV fingerprints stay here (issue 5, measured).
     let hashHere = plan.format == .csv
 
+    // The row hash of the current CSV row (nil: none), stored with its record.
+    var rowHash: UInt64? = nil
+
     func pack(_ p: ProcedureRecord, line: Int, location: String?, raw: (PackedBatch) -> Void) {
       batch.append(
-        p, isASR: RecordFacts.isASR(p), hash: hashHere ? text.fingerprint(p) : nil, location: location, line: line, raw: raw)
+        p, isASR: RecordFacts.isASR(p), hash: hashHere ? text.fingerprint(p) : nil, location: location, line: line,
+        rowHash: rowHash, raw: raw)
     }
 
     func pack(_ e: EventRecord, _ warnings: [RecordWarning], line: Int, location: String?, raw: (PackedBatch) -> Void) {
-      batch.append(e, warnings: warnings, hash: hashHere ? text.fingerprint(e) : nil, location: location, line: line, raw: raw)
+      batch.append(
+        e, warnings: warnings, hash: hashHere ? text.fingerprint(e) : nil, location: location, line: line,
+        rowHash: rowHash, raw: raw)
     }
 
     var result = FileReadResult()
@@ -115,7 +126,7 @@ enum IngestPipeline {
       case .success(.event(let e, let warnings)):
         pack(e, warnings, line: row.line, location: row.location) { $0.text(row.raw) }
       case .success(.result(let r)):
-        batch.append(r, hash: hashHere ? text.fingerprint(r) : nil, location: row.location, line: row.line) {
+        batch.append(r, hash: hashHere ? text.fingerprint(r) : nil, location: row.location, line: row.line, rowHash: rowHash) {
           $0.text(row.raw)
         }
       }
@@ -125,12 +136,43 @@ enum IngestPipeline {
     switch plan.format {
     case .csv:
       var header: CSVHeader? = nil
+      // The unchanged shortcut (UnchangedLookup): every row's bytes are
+      // hashed with what decides how they are read (this version, the
+      // encoding, the profile, the header); a row whose hash is its loaded
+      // record's goes to the writer as `unchanged`, unvalidated.
+      var seed: UInt64 = 0
+      var lookup: UnchangedLookup? = nil
+      var idColumn = -1
       do {
         try CSVReader(path: plan.path, encoding: plan.encoding, delimiter: profile.delimiter).forEachRecordView {
           record in
           guard let h = header else {
-            header = try CSVHeader(record: record.record, path: plan.path, profile: profile)
+            let hdr = try CSVHeader(record: record.record, path: plan.path, profile: profile)
+            header = hdr
+            seed = RowHash.hash(
+              [MoMAudit.version, plan.encoding.rawValue, profile.readingKey, hdr.kind.rawValue, record.raw]
+                .joined(separator: "\u{1}"))
+            if let config = plan.unchanged, config.kinds.contains(hdr.kind), !hdr.implicitResultId,
+              let i = hdr.columns.firstIndex(of: hdr.kind.idField)
+            {
+              idColumn = i
+              lookup = UnchangedLookup(path: config.path, kind: hdr.kind)
+            }
             return
+          }
+          rowHash = nil
+          if record.problem == nil, record.rawBytes.count < CSVReader.rawLimit {
+            let hash = RowHash.hash(UnsafeRawBufferPointer(record.rawBytes), seed: seed)
+            rowHash = hash
+            if let lookup, idColumn < record.count {
+              let id = UnsafeBufferPointer(rebasing: record.bytes[record.start(idColumn)..<record.ends[idColumn]])
+              if let rowid = lookup.claim(id: id, hash: Int64(bitPattern: hash)) {
+                batch.appendUnchanged(h.kind, rowid: rowid, line: record.line, id: id) { record.packRaw(into: $0) }
+                unchangedRows += 1
+                try flush()
+                return
+              }
+            }
           }
           if fast, record.problem == nil, record.count == h.columns.count, record.isFastReadable(utf8: plan.encoding == .utf8) {
             // The common case on bytes (FastRowValidator); nil: the full path.
@@ -151,7 +193,9 @@ enum IngestPipeline {
               case .result:
                 guard let r = FastRowValidator.result(byteRow, implicitId: h.implicitResultId) else { return false }
                 assert(Self.sameAsValidator(.result(r), h.row(from: record)))
-                batch.append(r, hash: text.fingerprint(r), location: nil, line: record.line) { record.packRaw(into: $0) }
+                batch.append(r, hash: text.fingerprint(r), location: nil, line: record.line, rowHash: rowHash) {
+                  record.packRaw(into: $0)
+                }
               }
               return true
             }()
@@ -209,6 +253,7 @@ enum IngestPipeline {
     }
     if batch.count > 0, !channel.put(batch) { throw ChannelCancelled() }
     result.fastRows = fastRows
+    result.unchangedRows = unchangedRows
     return result
   }
 

@@ -405,7 +405,16 @@ package struct Ingester {
     let writer = try IngestWriter(db: db, fileId: fileId, path: path)
     let bulk = BulkLoad(db: db, estimatedRows: file.scan.size / BulkLoad.bytesPerRowEstimate)
     let load = FileLoad(writer: writer, bulk: bulk, delivery: delivery, progress: progress)
-    let plan = FileReadPlan(path: path, format: file.format, encoding: file.encoding, profile: options.profile)
+    var plan = FileReadPlan(path: path, format: file.format, encoding: file.encoding, profile: options.profile)
+    // The unchanged shortcut reads beside this transaction, so only in WAL
+    // mode, and only tables the transaction has not written (its delivery's
+    // earlier files): what it reads is then what this file meets.
+    if file.format == .csv, Self.unchangedShortcut, FileManager.default.fileExists(atPath: self.db.path),
+      try String.fetchOne(db, sql: "PRAGMA journal_mode")?.lowercased() == "wal"
+    {
+      plan.unchanged = UnchangedLookup.Config(
+        path: self.db.path, kinds: Set(RecordKind.allCases).subtracting(delivery?.loadedKinds ?? []))
+    }
     let fingerprints = RecordText()
     let read = try IngestPipeline.run(plan) { batch in
       batch.fillFingerprints(fingerprints)
@@ -419,7 +428,8 @@ package struct Ingester {
     logger.debug(
       "file load timing",
       metadata: [
-        "file": "\(path)", "rows": "\(counts.read)", "fast_rows": "\(read.fastRows)", "seconds": "\(fmt(monotonicTime() - started))",
+        "file": "\(path)", "rows": "\(counts.read)", "fast_rows": "\(read.fastRows)",
+        "unchanged_rows": "\(read.unchangedRows)", "seconds": "\(fmt(monotonicTime() - started))",
         "indexes_seconds": "\(fmt(monotonicTime() - loadedAt))",
         "reader_cpu": "\(fmt(read.readerCPU))", "reader_waited": "\(fmt(read.readerWaited))",
         "writer_cpu": "\(fmt(threadCPUTime() - writerCPU0))", "writer_waited": "\(fmt(read.writerWaited))",
@@ -453,6 +463,10 @@ package struct Ingester {
   }
 
   private func fmt(_ seconds: Double) -> String { String(format: "%.3f", seconds) }
+
+  /// The unchanged shortcut (UnchangedLookup); off only to prove, in tests,
+  /// that it changes nothing (`MOMAUDIT_NO_UNCHANGED_SHORTCUT=1`).
+  static let unchangedShortcut = ProcessInfo.processInfo.environment["MOMAUDIT_NO_UNCHANGED_SHORTCUT"] == nil
 
   /// SQLite page cache while loading, in KiB (the default is 2 MB).
   static let cacheKiB = 32 * 1024

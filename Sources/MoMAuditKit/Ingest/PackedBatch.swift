@@ -5,9 +5,9 @@
 /// dozen Strings per row, allocated on one thread and freed on the other.
 ///
 /// A procedure row's cells are the columns `procedure_id` … `content_hash`
-/// of the `procedure` table in order (21), then `source_location`; an
-/// event's are `event_id` … `content_hash` (16), then `source_location`.
-/// `source_file_id` and `source_line` are bound by the writer.
+/// of the `procedure` table in order (21), then `source_location`, then
+/// `row_hash`; an event's are `event_id` … `content_hash` (18), then the
+/// same two. `source_file_id` and `source_line` are bound by the writer.
 final class PackedBatch: @unchecked Sendable {
   struct Cell {
     enum Tag: UInt8 { case null, int, double, text }
@@ -16,6 +16,9 @@ final class PackedBatch: @unchecked Sendable {
     var length: Int32
     /// Int: the value; double: its bit pattern; text: offset in `bytes`.
     var value: Int64
+
+    /// A row-hash cell's value (nil: null).
+    var rowHash: Int64? { tag == .int ? value : nil }
   }
 
   enum Entry {
@@ -25,11 +28,16 @@ final class PackedBatch: @unchecked Sendable {
     case result(first: Int32, line: Int, raw: Int32)
     /// A rejected row (rare): kept as it was read.
     case reject(RawRow, RowProblem)
+    /// A row byte for byte the one the loaded record at `rowid` came from
+    /// (its row hash matched): unchanged without being validated again,
+    /// unless this file wrote that record (IngestPipeline). `id` is the text
+    /// cell of its id, `raw` of its raw text.
+    case unchanged(kind: RecordKind, rowid: Int64, line: Int, id: Int32, raw: Int32)
   }
 
-  static let procedureCells = 22
-  static let eventCells = 19
-  static let resultCells = 13
+  static let procedureCells = 23
+  static let eventCells = 20
+  static let resultCells = 14
 
   // Unchecked: a batch is filled by one thread, then read by the other;
   // dynamic exclusivity checks on every append were a tenth of the reader.
@@ -113,9 +121,26 @@ final class PackedBatch: @unchecked Sendable {
     bytes.append(UInt8(0x30 + day % 10))
   }
 
+  /// A row hash is stored as SQLite's signed 64-bit integer.
+  @inline(__always) private func rowHashCell(_ h: UInt64?) {
+    cells.append(h.map { Cell(tag: .int, length: 0, value: Int64(bitPattern: $0)) } ?? Cell(tag: .null, length: 0, value: 0))
+  }
+
+  /// A row found unchanged by its row hash: its id and raw text only.
+  func appendUnchanged(
+    _ kind: RecordKind, rowid: Int64, line: Int, id: UnsafeBufferPointer<UInt8>, raw: (PackedBatch) -> Void
+  ) {
+    let idCell = Int32(cells.count)
+    text(id)
+    let rawCell = Int32(cells.count)
+    raw(self)
+    entries.append(.unchanged(kind: kind, rowid: rowid, line: line, id: idCell, raw: rawCell))
+  }
+
   /// Packs a valid procedure; `raw` packs its raw text (for a duplicate's reject).
   func append(
-    _ p: ProcedureRecord, isASR: Bool, hash: String?, location: String?, line: Int, raw: (PackedBatch) -> Void
+    _ p: ProcedureRecord, isASR: Bool, hash: String?, location: String?, line: Int, rowHash: UInt64? = nil,
+    raw: (PackedBatch) -> Void
   ) {
     let first = Int32(cells.count)
     text(p.procedureId)
@@ -140,6 +165,7 @@ final class PackedBatch: @unchecked Sendable {
     bool(isASR)
     if let hash { text(hash) } else { unhashed(.procedure(p)) }
     text(location)
+    rowHashCell(rowHash)
     let rawCell = Int32(cells.count)
     raw(self)
     entries.append(.procedure(first: first, line: line, raw: rawCell))
@@ -147,7 +173,7 @@ final class PackedBatch: @unchecked Sendable {
 
   /// Packs a valid event.
   func append(
-    _ e: EventRecord, warnings w: [RecordWarning], hash: String?, location: String?, line: Int,
+    _ e: EventRecord, warnings w: [RecordWarning], hash: String?, location: String?, line: Int, rowHash: UInt64? = nil,
     raw: (PackedBatch) -> Void
   ) {
     let first = Int32(cells.count)
@@ -170,6 +196,7 @@ final class PackedBatch: @unchecked Sendable {
     text(e.chromiumComparator?.rawValue)
     if let hash { text(hash) } else { unhashed(.event(e)) }
     text(location)
+    rowHashCell(rowHash)
     let rawCell = Int32(cells.count)
     raw(self)
     var warningIndex: Int32 = -1
@@ -182,7 +209,9 @@ final class PackedBatch: @unchecked Sendable {
 
   /// Packs a valid result: the `result` columns `result_id` … `content_hash`
   /// (12), then `source_location`.
-  func append(_ r: ResultRecord, hash: String?, location: String?, line: Int, raw: (PackedBatch) -> Void) {
+  func append(
+    _ r: ResultRecord, hash: String?, location: String?, line: Int, rowHash: UInt64? = nil, raw: (PackedBatch) -> Void
+  ) {
     let first = Int32(cells.count)
     text(r.resultId)
     text(r.nhsNumber)
@@ -197,6 +226,7 @@ final class PackedBatch: @unchecked Sendable {
     text(r.note)
     if let hash { text(hash) } else { unhashed(.result(r)) }
     text(location)
+    rowHashCell(rowHash)
     let rawCell = Int32(cells.count)
     raw(self)
     entries.append(.result(first: first, line: line, raw: rawCell))

@@ -51,6 +51,27 @@ package struct Profile: Sendable, Equatable {
 
   package init() {}
 
+  /// Everything of the profile that decides what a row becomes, in a fixed
+  /// order: part of a row hash's context (RowHash), so a changed profile
+  /// never takes a re-sent row for unchanged.
+  var readingKey: String {
+    func sorted<V>(_ d: [String: V], _ f: (V) -> String) -> String {
+      d.keys.sorted().map { "\($0)=\(f(d[$0]!))" }.joined(separator: ",")
+    }
+    func byField<V>(_ d: [Field: V], _ f: (V) -> String) -> String {
+      d.keys.sorted { $0.name < $1.name }.map { "\($0.name)=\(f(d[$0]!))" }.joined(separator: ",")
+    }
+    return [
+      "enc=\(encoding?.rawValue ?? "")", "delim=\(delimiter)", "mdy=\(monthFirst)",
+      "columns:" + sorted(columns) { $0.name },
+      "values:" + byField(values) { sorted($0) { $0 } },
+      "null:" + nullValues.sorted().joined(separator: ","),
+      "constants:" + byField(constants) { $0 },
+      "keep:" + byField(keep) { $0.sorted().joined(separator: "|") },
+      "skip:" + byField(skip) { sorted($0) { $0 } },
+    ].joined(separator: "\u{1}")
+  }
+
   /// Anything that changes a row's values before validation (the rows of
   /// such a file take the general path).
   package var transformsRows: Bool {

@@ -44,6 +44,8 @@ package final class IngestWriter {
   private let insertWarning: Statement
   private let deleteWarnings: Statement
   private let insertReplacement: Statement
+  private let setRowHash: [RecordKind: Statement]
+  private let lineOf: [RecordKind: Statement]
 
   /// A loaded record met again.
   package struct Existing {
@@ -54,6 +56,8 @@ package final class IngestWriter {
     var withdrawn: Bool
     /// Its fingerprint equals the incoming record's.
     var sameContent: Bool
+    /// The row hash it was stored with (nil: none).
+    var rowHash: Int64?
   }
 
   /// The columns of each record table that a packed record fills, in order.
@@ -62,17 +66,17 @@ package final class IngestWriter {
       procedure_id, nhs_number, local_patient_id, sex, date_of_birth,
       procedure_date, side, procedure_type, bearing, head_diameter_mm, femoral_component,
       acetabular_component, stem_component, manufacturer, opcs_code, trust_code, site_code,
-      consultant_code, is_mom, is_asr, content_hash, source_file_id, source_line, source_location
+      consultant_code, is_mom, is_asr, content_hash, source_file_id, source_line, source_location, row_hash
       """,
     .event: """
       event_id, nhs_number, event_date, event_type, side, symptomatic,
       oxford_hip_score, cobalt, chromium, ion_unit, cobalt_ug_l, chromium_ug_l, sample_type,
       imaging_finding, note, cobalt_comparator, chromium_comparator, content_hash, source_file_id, source_line,
-      source_location
+      source_location, row_hash
       """,
     .result: """
       result_id, nhs_number, sample_id, sample_date, analyte, value, comparator, unit, value_ug_l,
-      specimen, note, content_hash, source_file_id, source_line, source_location
+      specimen, note, content_hash, source_file_id, source_line, source_location, row_hash
       """,
   ]
 
@@ -87,7 +91,7 @@ package final class IngestWriter {
     for kind in RecordKind.allCases {
       find[kind] = try db.makeStatement(
         sql: "SELECT \(MergeCursor.selected) FROM \(kind.table) WHERE \(kind.idColumn) = ?")
-      let placeholders = "(" + Array(repeating: "?", count: Self.values(kind) + 3).joined(separator: ",") + ")"
+      let placeholders = "(" + Array(repeating: "?", count: Self.values(kind) + 4).joined(separator: ",") + ")"
       let oneRow = "\(kind.table) (\(Self.columns[kind]!)) VALUES " + placeholders
       insertOne[kind] = try db.makeStatement(sql: "INSERT INTO " + oneRow)
       insertMany[kind] = try db.makeStatement(sql: "INSERT INTO " + Self.manyRows(oneRow))
@@ -98,6 +102,12 @@ package final class IngestWriter {
     self.insertOne = insertOne
     self.insertMany = insertMany
     self.update = update
+    setRowHash = try Dictionary(uniqueKeysWithValues: RecordKind.allCases.map {
+      ($0, try db.makeStatement(sql: "UPDATE \($0.table) SET row_hash = ? WHERE rowid = ?"))
+    })
+    lineOf = try Dictionary(uniqueKeysWithValues: RecordKind.allCases.map {
+      ($0, try db.makeStatement(sql: "SELECT source_line FROM \($0.table) WHERE rowid = ?"))
+    })
     insertReject = try db.makeStatement(
       sql: """
         INSERT INTO reject (source_file_id, line, location, record_kind, record_id, field, reason_code, reason, raw)
@@ -172,7 +182,7 @@ package final class IngestWriter {
   }
 
   /// Binds one packed record from parameter `base + 1` on: its values, the
-  /// file, the line, then its location (the cell after its values).
+  /// file, the line, then its location and row hash (the cells after its values).
   @inline(__always) private func bindRecord(
     _ s: SQLiteStatement, base: Int32, _ cells: UnsafeBufferPointer<Cell>, _ bytes: UnsafePointer<UInt8>, first: Int,
     values: Int, line: Int
@@ -181,6 +191,7 @@ package final class IngestWriter {
     sqlite3_bind_int64(s, base + Int32(values + 1), fileId)
     sqlite3_bind_int64(s, base + Int32(values + 2), Int64(line))
     bind(s, base + Int32(values + 3), cells[first + values], bytes)
+    bind(s, base + Int32(values + 4), cells[first + values + 1], bytes)
   }
 
   /// Inserts `rowsPerInsert` packed records of one kind, each `(first cell,
@@ -196,7 +207,7 @@ package final class IngestWriter {
     let values = Self.values(kind)
     for (r, row) in rows.enumerated() {
       bindRecord(
-        statement.sqliteStatement, base: Int32(r * (values + 3)), cells, bytes, first: row.first, values: values,
+        statement.sqliteStatement, base: Int32(r * (values + 4)), cells, bytes, first: row.first, values: values,
         line: row.line)
     }
     return try step(statement)
@@ -222,7 +233,7 @@ package final class IngestWriter {
     let s = statement.sqliteStatement
     let values = Self.values(kind)
     bindRecord(s, base: 0, cells, bytes, first: first, values: values, line: line)
-    sqlite3_bind_int64(s, Int32(values + 4), rowid)
+    sqlite3_bind_int64(s, Int32(values + 5), rowid)
     guard try step(statement) else { throw DatabaseError(message: "a \(kind.rawValue) could not be updated in place") }
   }
 
@@ -249,6 +260,21 @@ package final class IngestWriter {
   func recordReplacement(_ kind: RecordKind, id: String, old: Existing, newLine: Int) throws {
     try deleteWarnings(kind, id: id)
     try insertReplacement.execute(arguments: [kind.rawValue, id, old.fileId, old.line, fileId, newLine])
+  }
+
+  /// A record found unchanged keeps its content; its row hash is brought up
+  /// to date so that its next re-send is recognised without validation.
+  func refreshRowHash(_ kind: RecordKind, rowid: Int64, _ cells: UnsafeBufferPointer<Cell>, _ bytes: UnsafePointer<UInt8>, first: Int) throws {
+    let statement = setRowHash[kind]!
+    let s = statement.sqliteStatement
+    bind(s, 1, cells[first + Self.values(kind) + 1], bytes)
+    sqlite3_bind_int64(s, 2, rowid)
+    guard try step(statement) else { throw DatabaseError(message: "a row hash could not be stored") }
+  }
+
+  /// The line a loaded record came from.
+  func line(_ kind: RecordKind, rowid: Int64) throws -> Int? {
+    try Int.fetchOne(lineOf[kind]!, arguments: [rowid])
   }
 
   func deleteWarnings(_ kind: RecordKind, id: String) throws {

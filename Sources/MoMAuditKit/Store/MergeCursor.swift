@@ -20,7 +20,7 @@ import GRDB
 /// cursor meets has its current values.
 final class MergeCursor {
   /// The columns `IngestWriter.Existing` is read from, in this order.
-  static let selected = "rowid, source_file_id, source_line, withdrawn_by, content_hash"
+  static let selected = "rowid, source_file_id, source_line, withdrawn_by, content_hash, row_hash"
 
   private let statement: Statement
   private var s: SQLiteStatement { statement.sqliteStatement }
@@ -33,6 +33,7 @@ final class MergeCursor {
   private var fileId: Int64 = 0
   private var line: Int? = nil
   private var withdrawn = false
+  private var rowHash: Int64? = nil
   /// Probes that found a record away from the cursor, in a row.
   private var strayHits = 0
 
@@ -62,7 +63,8 @@ final class MergeCursor {
     return IngestWriter.Existing(
       rowid: sqlite3_column_int64(s, 0), fileId: sqlite3_column_int64(s, 1),
       line: sqlite3_column_type(s, 2) == SQLITE_NULL ? nil : Int(sqlite3_column_int64(s, 2)),
-      withdrawn: sqlite3_column_type(s, 3) != SQLITE_NULL, sameContent: same)
+      withdrawn: sqlite3_column_type(s, 3) != SQLITE_NULL, sameContent: same,
+      rowHash: sqlite3_column_type(s, 5) == SQLITE_NULL ? nil : sqlite3_column_int64(s, 5))
   }
 
   private func seek(after r: Int64) throws {
@@ -76,11 +78,12 @@ final class MergeCursor {
     if rc == SQLITE_ROW {
       valid = true
       rowid = sqlite3_column_int64(s, 0)
-      copy(column: 5, into: &id)
+      copy(column: 6, into: &id)
       copy(column: 4, into: &hash)
       fileId = sqlite3_column_int64(s, 1)
       line = sqlite3_column_type(s, 2) == SQLITE_NULL ? nil : Int(sqlite3_column_int64(s, 2))
       withdrawn = sqlite3_column_type(s, 3) != SQLITE_NULL
+      rowHash = sqlite3_column_type(s, 5) == SQLITE_NULL ? nil : sqlite3_column_int64(s, 5)
       return
     }
     valid = false
@@ -106,7 +109,8 @@ final class MergeCursor {
     let hit = IngestWriter.Existing(
       rowid: rowid, fileId: fileId, line: line, withdrawn: withdrawn,
       sameContent: self.hash.count == hash.count
-        && self.hash.withUnsafeBufferPointer { memcmp($0.baseAddress!, hash.baseAddress!, hash.count) == 0 })
+        && self.hash.withUnsafeBufferPointer { memcmp($0.baseAddress!, hash.baseAddress!, hash.count) == 0 },
+      rowHash: rowHash)
     strayHits = 0
     try step()
     return hit
