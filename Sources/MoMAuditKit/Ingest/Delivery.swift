@@ -27,16 +27,28 @@ final class Delivery {
   private var touchedResults = RowidSet()
   /// Records of this source the delivery replaced (they were current before it).
   private var replacedFromSource = 0
+  /// Records the delivery wrote over (replaced, or withdrawn and back), by rowid.
+  private var overwritten: [RecordKind: RowidSet] = [:]
+  /// The source's records before the delivery, scanned beside the load (WAL only).
+  private let snapshot: SourceSnapshot?
   /// Crash-safety tests only.
   let killAfterWithdrawals = FaultInjection.limit(.withdrawRecord)
 
-  init(_ db: Database, source: String, maxWithdrawPercent: Double, allowWithdraw: Bool) throws {
+  /// `snapshotOf`: the database file, when it can be read beside this
+  /// transaction (WAL): the source's records are then scanned on another
+  /// thread while the files load.
+  init(_ db: Database, source: String, maxWithdrawPercent: Double, allowWithdraw: Bool, snapshotOf path: String?) throws {
     self.source = source
     self.maxWithdrawPercent = maxWithdrawPercent
     self.allowWithdraw = allowWithdraw
     earlierFiles = try Int64.fetchAll(
       db, sql: "SELECT id FROM source_file WHERE source = ? AND status = 'loaded' ORDER BY id", arguments: [source])
     earlierFileSet = Set(earlierFiles)
+    snapshot = earlierFiles.isEmpty ? nil : path.flatMap { SourceSnapshot(path: $0, source: source) }
+  }
+
+  @inline(__always) func overwrote(_ kind: RecordKind, _ rowid: Int64) {
+    overwritten[kind, default: RowidSet()].insert(rowid)
   }
 
   func added(file: Int64, kind: String) { files.append((file, kind)) }
@@ -91,7 +103,17 @@ final class Delivery {
     var w = Withdrawal()
     var candidates: [RecordKind: [Int64]] = [:]
     w.current = replacedFromSource
-    if !earlierFiles.isEmpty {
+    if let before = snapshot?.result() {
+      // Current before the delivery, and neither touched nor written over by it.
+      w.current = before.count
+      for (kind, rowids) in before.rowids {
+        let touched = self.touched(kind)
+        let overwritten = self.overwritten[kind] ?? RowidSet()
+        var found: [Int64] = []
+        rowids.forEach { if !touched.contains($0) && !overwritten.contains($0) { found.append($0) } }
+        if !found.isEmpty { candidates[kind] = found }
+      }
+    } else if !earlierFiles.isEmpty {
       let list = earlierFiles.map(String.init).joined(separator: ",")
       for kind in RecordKind.allCases {
         let statement = try db.makeStatement(

@@ -209,6 +209,7 @@ final class FileLoad {
       try writer.deleteWarnings(kind, id: batch.string(Int32(first))!)
       try writer.overwrite(kind, rowid: e.rowid, cells, bytes, first: first, line: line)
       writtenHere.insert(e.rowid)
+      delivery?.overwrote(kind, e.rowid)
       counts.accepted += 1
       counts.added += 1
       return true
@@ -243,6 +244,7 @@ final class FileLoad {
     try writer.recordReplacement(kind, id: batch.string(Int32(first))!, old: e, newLine: line)
     try writer.overwrite(kind, rowid: e.rowid, cells, bytes, first: first, line: line)
     writtenHere.insert(e.rowid)
+    delivery?.overwrote(kind, e.rowid)
     delivery?.replaced(from: e.fileId)
     counts.accepted += 1
     counts.replaced += 1

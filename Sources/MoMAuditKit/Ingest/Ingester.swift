@@ -326,17 +326,29 @@ package struct Ingester {
     do {
       let withdrawal: Delivery.Withdrawal = try withLoadSettings {
         var w = Delivery.Withdrawal()
+        let started = monotonicTime()
+        defer { logger.debug("delivery transaction timing", metadata: ["source": "\(source)", "seconds": "\(fmt(monotonicTime() - started))"]) }
         try db.inTransaction { db in
           outcomes = []
           let delivery = try Delivery(
-            db, source: source, maxWithdrawPercent: group.maxWithdrawPercent, allowWithdraw: allowWithdraw)
+            db, source: source, maxWithdrawPercent: group.maxWithdrawPercent, allowWithdraw: allowWithdraw,
+            snapshotOf: try readableBeside(db) ? self.db.path : nil)
           for (k, path) in paths.enumerated() {
             var file = try open(path: path, scan: scan(k))
             opened.append(file)
             try check(&file, options: group.options)
-            outcomes.append(try load(db, file, options: group.options, source: source, delivery: delivery, loaded: loaded(k)))
+            // A re-delivery's writer leaves a core idle (its reading thread
+            // is the busy one): the next file's scan starts now. A first
+            // delivery keeps both cores busy, so it waits as a plain file does.
+            let early = !delivery.earlierFiles.isEmpty
+            if early { loaded(k)() }
+            outcomes.append(
+              try load(db, file, options: group.options, source: source, delivery: delivery, loaded: early ? {} : loaded(k)))
           }
+          let withdrawStarted = monotonicTime()
           w = try delivery.finish(db)
+          logger.debug(
+            "delivery withdrawal timing", metadata: ["source": "\(source)", "seconds": "\(fmt(monotonicTime() - withdrawStarted))"])
           for k in outcomes.indices {
             outcomes[k].recordsWithdrawn = w.byFile[delivery.files[k].id] ?? 0
           }
@@ -409,9 +421,7 @@ package struct Ingester {
     // The unchanged shortcut reads beside this transaction, so only in WAL
     // mode, and only tables the transaction has not written (its delivery's
     // earlier files): what it reads is then what this file meets.
-    if file.format == .csv, Self.unchangedShortcut, FileManager.default.fileExists(atPath: self.db.path),
-      try String.fetchOne(db, sql: "PRAGMA journal_mode")?.lowercased() == "wal"
-    {
+    if file.format == .csv, try readableBeside(db) {
       plan.unchanged = UnchangedLookup.Config(
         path: self.db.path, kinds: Set(RecordKind.allCases).subtracting(delivery?.loadedKinds ?? []))
     }
@@ -464,9 +474,17 @@ package struct Ingester {
 
   private func fmt(_ seconds: Double) -> String { String(format: "%.3f", seconds) }
 
-  /// The unchanged shortcut (UnchangedLookup); off only to prove, in tests,
-  /// that it changes nothing (`MOMAUDIT_NO_UNCHANGED_SHORTCUT=1`).
+  /// The unchanged shortcut (UnchangedLookup) and the delivery's snapshot
+  /// scan (SourceSnapshot): off only to prove, in tests, that they change
+  /// nothing (`MOMAUDIT_NO_UNCHANGED_SHORTCUT=1`).
   static let unchangedShortcut = ProcessInfo.processInfo.environment["MOMAUDIT_NO_UNCHANGED_SHORTCUT"] == nil
+
+  /// Whether another connection can read the database as committed beside
+  /// the current transaction: a file in WAL mode.
+  private func readableBeside(_ db: Database) throws -> Bool {
+    guard Self.unchangedShortcut, FileManager.default.fileExists(atPath: self.db.path) else { return false }
+    return try String.fetchOne(db, sql: "PRAGMA journal_mode")?.lowercased() == "wal"
+  }
 
   /// SQLite page cache while loading, in KiB (the default is 2 MB).
   static let cacheKiB = 32 * 1024

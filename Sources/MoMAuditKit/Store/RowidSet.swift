@@ -16,6 +16,18 @@ struct RowidSet {
     }
   }
 
+  /// Every rowid in the set, in order.
+  func forEach(_ body: (Int64) throws -> Void) rethrows {
+    for (w, word) in words.enumerated() where word != 0 {
+      var bits = word
+      while bits != 0 {
+        let b = bits.trailingZeroBitCount
+        try body(Int64(w << 6 | b))
+        bits &= bits - 1
+      }
+    }
+  }
+
   func contains(_ rowid: Int64) -> Bool {
     guard rowid >= 0 else { return false }
     let w = Int(rowid >> 6)
