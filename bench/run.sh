@@ -45,7 +45,9 @@ TSV=$OUT/measurements.tsv
 : >"$TSV"
 : >"$OUT/conditions.txt"
 : >"$OUT/counts.txt.new"
+: >"$OUT/quarters.txt.new"
 GEN_SUM=$(sha256sum bench/generate.py | cut -c1-16)
+Q_SUM=$(cat bench/generate.py bench/quarterly.py | sha256sum | cut -c1-16)
 
 # measure SCALE STAGE REP cmd...: runs cmd under /usr/bin/time, appends a row.
 measure() {
@@ -82,6 +84,12 @@ for scale in $SCALES; do
     rm -rf "$D"
     python3 bench/generate.py --scale "$scale" --out "$D" >/dev/null
     echo "$GEN_SUM" >"$D/.generator"
+  fi
+  if [ "$(cat "$D/.quarterly" 2>/dev/null)" != "$Q_SUM" ]; then
+    echo "== generating the quarterly deliveries of scale $scale"
+    # The quarterly routine (issue 11): four cumulative deliveries of the same export.
+    python3 bench/quarterly.py "$D/csv" "$D/quarterly" 4 >"$D/quarterly.json"
+    echo "$Q_SUM" >"$D/.quarterly"
   fi
   W=$D/work
   rm -rf "$W"
@@ -131,6 +139,23 @@ for scale in $SCALES; do
     rmdb "$W/run.db"
     rm -rf "$W/run"
     measure "$scale" run "$rep" "$BIN/momaudit" run --db "$W/run.db" -q --as-of "$AS_OF" --out "$W/run" "$D/csv"
+    # The quarterly routine: the first delivery of a cumulative source into a fresh
+    # database, then its second (2 % added, 0.5 % changed, 0.1 % withdrawn) into a copy
+    # of the first's database, then the whole run (ingest, check, report) on it.
+    rmdb "$W/q1.db"
+    measure "$scale" quarterly_first "$rep" "$BIN/momaudit-ingest" --db "$W/q1.db" -q --sources "$D/quarterly/q1.toml"
+    cpdb "$W/q1.db" "$W/q2.db"
+    measure "$scale" quarterly_second "$rep" "$BIN/momaudit-ingest" --db "$W/q2.db" -q --sources "$D/quarterly/q2.toml"
+    cpdb "$W/q1.db" "$W/q2run.db"
+    rm -rf "$W/q2run"
+    measure "$scale" quarterly_run "$rep" "$BIN/momaudit" run --db "$W/q2run.db" -q --as-of "$AS_OF" --out "$W/q2run" --sources "$D/quarterly/q2.toml"
+  done
+  # Database size over four quarterly deliveries (not timed): after the first, after the fourth.
+  rmdb "$W/quarters.db"
+  for q in 1 2 3 4; do
+    "$BIN/momaudit-ingest" --db "$W/quarters.db" -q --sources "$D/quarterly/q$q.toml"
+    sqlite3 "$W/quarters.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+    echo "$scale quarter $q $(stat -c %s "$W/quarters.db") $(sqlite3 "$W/quarters.db" "SELECT (SELECT count(*) FROM procedure) + (SELECT count(*) FROM event)") $(sqlite3 "$W/quarters.db" "SELECT (SELECT count(*) FROM procedure WHERE withdrawn_by IS NULL) + (SELECT count(*) FROM event WHERE withdrawn_by IS NULL)")" >>"$OUT/quarters.txt.new"
   done
   echo "$scale load_after $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/conditions.txt"
 
@@ -144,9 +169,11 @@ for scale in $SCALES; do
     echo "check: $(sqlite3 "$W/check.db" "SELECT 'patients_mom=' || patients_mom || ' implants_mom=' || implants_mom || ' in_surveillance=' || patients_in_surveillance || ' findings=' || (SELECT count(*) FROM finding WHERE check_run_id = check_run.id) FROM check_run ORDER BY id DESC LIMIT 1")"
     echo "check with results: $(sqlite3 "$W/check-results.db" "SELECT 'patients_mom=' || patients_mom || ' implants_mom=' || implants_mom || ' in_surveillance=' || patients_in_surveillance || ' findings=' || (SELECT count(*) FROM finding WHERE check_run_id = check_run.id) FROM check_run ORDER BY id DESC LIMIT 1")"
     echo "results: $(sqlite3 "$W/results-only.db" "SELECT 'rows_read=' || sum(rows_read) || ' accepted=' || sum(rows_accepted) || ' rejected=' || sum(rows_rejected) FROM source_file")"
+    echo "quarterly second delivery: $(sqlite3 "$W/q2.db" "SELECT 'added=' || sum(records_added) || ' unchanged=' || sum(records_unchanged) || ' replaced=' || sum(records_replaced) || ' withdrawn=' || sum(records_withdrawn) FROM source_file WHERE superseded_by IS NULL")"
   } >>"$OUT/counts.txt.new"
-  rm -rf "$W/report" "$W/run"
+  rm -rf "$W/report" "$W/run" "$W/q2run"
 done
 mv "$OUT/counts.txt.new" "$OUT/counts.txt"
+mv "$OUT/quarters.txt.new" "$OUT/quarters.txt"
 python3 bench/summarise.py "$OUT" "$BIN" >bench/RESULTS.md
 echo "== wrote bench/RESULTS.md"

@@ -50,6 +50,11 @@ func monotonicTime() -> Double {
 /// would.
 enum IngestPipeline {
   static let batchSize = 1024
+  /// Part of every row hash's context. Bump it with any change to how a
+  /// row is read, validated or normalised (CONTRIBUTING.md): rows loaded
+  /// before are then validated again on their next re-send instead of being
+  /// taken for unchanged by their bytes.
+  static let readingVersion = 1
   /// Batches in flight at most (reader ahead of writer).
   static let depth = 4
 
@@ -150,8 +155,10 @@ enum IngestPipeline {
             let hdr = try CSVHeader(record: record.record, path: plan.path, profile: profile)
             header = hdr
             seed = RowHash.hash(
-              [MoMAudit.version, plan.encoding.rawValue, profile.readingKey, hdr.kind.rawValue, record.raw]
-                .joined(separator: "\u{1}"))
+              [
+                MoMAudit.version, String(Self.readingVersion), plan.encoding.rawValue, profile.readingKey,
+                hdr.kind.rawValue, record.raw,
+              ].joined(separator: "\u{1}"))
             if let config = plan.unchanged, config.kinds.contains(hdr.kind), !hdr.implicitResultId,
               let i = hdr.columns.firstIndex(of: hdr.kind.idField)
             {
