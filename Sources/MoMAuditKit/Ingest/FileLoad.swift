@@ -137,14 +137,9 @@ final class FileLoad {
       // Byte for byte the row the record at `rowid` came from, before this
       // file: the same record, unless this file has written it since.
       if writtenHere.contains(rowid) {
-        let idName = kind.idField.name
-        let firstAt = try writer.line(kind, rowid: rowid).map { " (first at line \($0))" } ?? ""
-        try writer.writeReject(
-          kind: kind, id: batch.string(id)!, line: line, location: nil, raw: batch.string(raw) ?? "",
-          RowProblem(
-            field: idName, code: "DUPLICATE_ID",
-            message: "\(idName): duplicate id with different content\(firstAt); the first row stands"))
-        counts.rejected += 1
+        try rejectRepeat(
+          kind, id: batch.string(id)!, line: line, location: nil, raw: batch.string(raw) ?? "",
+          firstLine: try writer.line(kind, rowid: rowid))
       } else if unchangedHere.contains(rowid) {
         counts.accepted += 1
       } else {
@@ -220,15 +215,9 @@ final class FileLoad {
         counts.accepted += 1
         return false
       }
-      let idName = kind.idField.name
-      let firstAt = e.line.map { " (first at line \($0))" } ?? ""
-      try writer.writeReject(
-        kind: kind, id: batch.string(Int32(first))!, line: line, location: batch.string(Int32(first + values)),
-        raw: batch.string(raw) ?? "",
-        RowProblem(
-          field: idName, code: "DUPLICATE_ID",
-          message: "\(idName): duplicate id with different content\(firstAt); the first row stands"))
-      counts.rejected += 1
+      try rejectRepeat(
+        kind, id: batch.string(Int32(first))!, line: line, location: batch.string(Int32(first + values)),
+        raw: batch.string(raw) ?? "", firstLine: e.line)
       return false
     }
     if e.sameContent {
@@ -249,6 +238,20 @@ final class FileLoad {
     counts.accepted += 1
     counts.replaced += 1
     return true
+  }
+
+  /// An id repeated in one file with different content: rejected, the first row stands.
+  private func rejectRepeat(
+    _ kind: RecordKind, id: String, line: Int, location: String?, raw: String, firstLine: Int?
+  ) throws {
+    let idName = kind.idField.name
+    let firstAt = firstLine.map { " (first at line \($0))" } ?? ""
+    try writer.writeReject(
+      kind: kind, id: id, line: line, location: location, raw: raw,
+      RowProblem(
+        field: idName, code: "DUPLICATE_ID",
+        message: "\(idName): duplicate id with different content\(firstAt); the first row stands"))
+    counts.rejected += 1
   }
 
   /// The ingest-time warnings of a written event.

@@ -25,6 +25,17 @@ struct UnchangedShortcutTests {
     }
     let procs = (1...30).map { IX.proc("P\($0)") }
     let base = (1...60).map { ev("E\($0)") }
+    let reordered = procs.enumerated().map { i, p in
+      var cells = (i == 1 ? IX.proc("P2", bearing: "MoP") : p).split(separator: ",", omittingEmptySubsequences: false)
+      cells.swapAt(0, 1)
+      return cells.joined(separator: ",")
+    }
+    let q2Events = base.enumerated().compactMap { i, row in i == 2 ? ev("E3", ohs: "12") : (i == 9 || i == 10 ? nil : row) }
+    let q3 = [
+      "1-procedures.csv": IX.lines(Self.procHeaderReordered, reordered),
+      "2-events.csv": IX.lines(IX.evHeader, q2Events + [ev("E61")]),
+      "3-events-more.csv": IX.lines(IX.evHeader, [ev("E3"), ev("E62")]),
+    ]
     return [
       // Q1: with a reject and an identical repeat.
       delivery("q1", [
@@ -35,40 +46,14 @@ struct UnchangedShortcutTests {
       // E7 sent twice unchanged; E10 and E11 left out; E61 new; P2 changed.
       delivery("q2", [
         "1-procedures.csv": IX.lines(Self.procHeader, procs.enumerated().map { $0.offset == 1 ? IX.proc("P2", bearing: "MoP") : $0.element }),
-        "2-events.csv": IX.lines(
-          IX.evHeader,
-          base.enumerated().compactMap { i, row in
-            i == 2 ? ev("E3", ohs: "12") : (i == 9 || i == 10 ? nil : row)
-          } + [ev("E3"), ev("E7"), ev("E61")]),
+        "2-events.csv": IX.lines(IX.evHeader, q2Events + [ev("E3"), ev("E7"), ev("E61")]),
       ]),
       // Q3: the procedures with their columns in another order (every row hash differs:
       // validated, found unchanged, row hash refreshed); two events files, the second
       // re-sending E3 as in Q1 after the first sent it as in Q2 (no shortcut for it).
-      delivery("q3", [
-        "1-procedures.csv": IX.lines(
-          Self.procHeaderReordered,
-          procs.enumerated().map { i, _ in
-            let p = i == 1 ? IX.proc("P2", bearing: "MoP") : procs[i]
-            var cells = p.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            cells.swapAt(0, 1)
-            return cells.joined(separator: ",")
-          }),
-        "2-events.csv": IX.lines(IX.evHeader, base.enumerated().compactMap { i, row in i == 2 ? ev("E3", ohs: "12") : (i == 9 || i == 10 ? nil : row) } + [ev("E61")]),
-        "3-events-more.csv": IX.lines(IX.evHeader, [ev("E3"), ev("E62")]),
-      ]),
+      delivery("q3", q3),
       // Q4: the same again: the procedures now recognised by their refreshed row hashes.
-      delivery("q4", [
-        "1-procedures.csv": IX.lines(
-          Self.procHeaderReordered,
-          procs.enumerated().map { i, _ in
-            let p = i == 1 ? IX.proc("P2", bearing: "MoP") : procs[i]
-            var cells = p.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            cells.swapAt(0, 1)
-            return cells.joined(separator: ",")
-          }),
-        "2-events.csv": IX.lines(IX.evHeader, base.enumerated().compactMap { i, row in i == 2 ? ev("E3", ohs: "12") : (i == 9 || i == 10 ? nil : row) } + [ev("E61")]),
-        "3-events-more.csv": IX.lines(IX.evHeader, [ev("E3"), ev("E62")]),
-      ]),
+      delivery("q4", q3),
     ]
   }
 
