@@ -21,7 +21,7 @@ extension HTMLReport {
     th,td{border:1px solid var(--line);padding:.3rem .45rem;vertical-align:top;text-align:left}
     thead th{background:var(--head)}tbody th{font-weight:600}tbody tr:nth-child(even){background:var(--zebra)}
     .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-    .nhs,.nowrap,.date{white-space:nowrap;font-variant-numeric:tabular-nums}.wrap{overflow-wrap:anywhere}
+    .nhs,.nowrap,.date{white-space:nowrap;font-variant-numeric:tabular-nums}.wrap{overflow-wrap:anywhere;min-width:9rem}
     .code{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;font-size:.85em}
     .side,.none,.source{color:var(--muted)}.warn{color:var(--bad)}
     ul.plain{margin:0;padding-left:1.1rem}
@@ -59,7 +59,7 @@ extension HTMLReport {
     table.worklist tbody th{position:static;background:none!important}th[aria-sort] button.sort{text-decoration:none}th button.sort{display:contents}
     table.worklist{font-size:7.5pt}table.worklist th,table.worklist td{padding:.15rem .3rem}details{margin:0}
     thead{display:table-header-group}tr,figure,.kpis li,dl{break-inside:avoid}
-    table{font-size:8pt}table.worklist td:last-child{min-width:0}
+    table{font-size:8pt}table.worklist td:last-child{min-width:0}.wrap{min-width:7rem}
     tbody tr:nth-child(even){background:none}thead th{background:#eee}
     details:not([open]) summary{display:none}th button.sort::after{content:""!important}.screen-only{display:none}}
     """
