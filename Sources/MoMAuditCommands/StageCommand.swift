@@ -38,7 +38,7 @@ extension StageCommand {
     let code: Int32
     do {
       let lock = try RunLock(databasePath: common.db, command: Self.stageName)
-      let db = try AuditDatabase.open(path: common.db)
+      let db = try AuditDatabase.open(path: common.db, logger: logger)
       code = try withExtendedLifetime(lock) { try execute(db: db, logger: logger) }
     } catch let e as AuditError {
       report(e)

@@ -1,9 +1,20 @@
 import Foundation
 import GRDB
+import Logging
 
 /// Opens the audit database and brings its schema up to date.
+///
+/// The database holds every patient's NHS number, date of birth and notes,
+/// so it is private to its owner (outputs.md): a new database file is
+/// created 0600 whatever the umask, and SQLite gives its journal, WAL and
+/// shared-memory files the database file's own mode (it sets the mode of
+/// every file it creates to its database's). An existing database that
+/// others can read is opened as it is, with one warning.
 package enum AuditDatabase {
-  package static func open(path: String) throws -> DatabaseQueue {
+  /// Permission bits of a database, its side files and its lock file.
+  package static let privateMode: mode_t = 0o600
+
+  package static func open(path: String, logger: Logger? = nil) throws -> DatabaseQueue {
     var config = Configuration()
     config.busyMode = .timeout(5)
     config.label = "momaudit"
@@ -12,6 +23,7 @@ package enum AuditDatabase {
       if !dir.isEmpty, !FileManager.default.fileExists(atPath: dir) {
         throw AuditError.cannotWrite(path: path, reason: "folder \(dir) does not exist")
       }
+      try createPrivately(path: path, logger: logger)
       let queue = try DatabaseQueue(path: path, configuration: config)
       try queue.writeWithoutTransaction { db in
         try db.execute(sql: "PRAGMA journal_mode = WAL")
@@ -25,6 +37,29 @@ package enum AuditDatabase {
     } catch let e as DatabaseError {
       throw AuditError.database(path: path, reason: e.message ?? "\(e.resultCode)")
     }
+  }
+
+  /// Creates the database file 0600 when it does not exist (before SQLite
+  /// does, with the umask's mode); warns once when an existing one can be
+  /// read or written by others. Changes nothing of an existing file.
+  static func createPrivately(path: String, logger: Logger?) throws {
+    var st = stat()
+    if stat(path, &st) == 0 {
+      let mode = st.st_mode & 0o777
+      if mode & 0o077 != 0 {
+        logger?.warning(
+          "the database can be read or written by others than its owner; it holds patient data: chmod 600 it (and its -wal, -shm and .lock files)",
+          metadata: ["file": "\(path)", "mode": "\(String(format: "%04o", mode))"])
+      }
+      return
+    }
+    let fd = Foundation.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, privateMode)
+    if fd < 0 {
+      if errno == EEXIST { return }  // created by another process meanwhile
+      throw AuditError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
+    }
+    defer { close(fd) }
+    _ = fchmod(fd, privateMode)
   }
 
   /// An in-memory database with the schema, for tests.
@@ -44,7 +79,13 @@ package final class RunLock {
 
   package init(databasePath: String, command: String) throws {
     path = databasePath + ".lock"
-    let fd = Foundation.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+    // A new lock file is private whatever the umask; an existing one keeps its mode.
+    var fd = Foundation.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, AuditDatabase.privateMode)
+    if fd >= 0 {
+      _ = fchmod(fd, AuditDatabase.privateMode)
+    } else if errno == EEXIST {
+      fd = Foundation.open(path, O_RDWR | O_CLOEXEC)
+    }
     guard fd >= 0 else {
       throw AuditError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
     }

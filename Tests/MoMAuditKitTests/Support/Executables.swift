@@ -19,8 +19,17 @@ enum Executables {
   }()
 
   static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+    try run(url: folder.appendingPathComponent(name), arguments, environment: environment)
+  }
+
+  /// `/bin/sh -c script command arguments…` (the script sees them as $0, $@).
+  static func runShell(_ script: String, _ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+    try run(url: URL(fileURLWithPath: "/bin/sh"), ["-c", script] + arguments, environment: environment)
+  }
+
+  static func run(url: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
     let p = Process()
-    p.executableURL = folder.appendingPathComponent(name)
+    p.executableURL = url
     p.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     for (k, v) in environment { env[k] = v }
