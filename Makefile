@@ -45,6 +45,8 @@ release: deps
 	$(SWIFT) build -c release
 
 test: deps
+	@python3 -c 'import prometheus_client' 2>/dev/null || { echo "installing prometheus_client from PyPI (the metrics file's test parses it)"; \
+	  python3 -m pip install --quiet prometheus_client 2>/dev/null || python3 -m pip install --quiet --user --break-system-packages prometheus_client; }
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	$(MAKE) --no-print-directory validate-reports

@@ -13,7 +13,11 @@ struct RulesCommand: ParsableCommand {
   @Flag(help: "Markdown output (the default and only format).")
   var markdown = false
 
+  @Option(help: ArgumentHelp("Format of an error on standard error: text, or json.", valueName: "format"))
+  var logFormat: LogFormat = .text
+
   func run() throws {
+    chooseErrorFormat(logFormat, command: "momaudit rules")
     do {
       print(RulesDocument.markdown(pack: try RulePack.load(rules)), terminator: "")
     } catch let e as AuditError {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import GRDB
 import Logging
 import MoMAuditKit
@@ -25,10 +26,36 @@ struct RunCommand: StageCommand {
   @Flag(help: "Exit 1 when any missed follow-up is found (for alerting).")
   var failOnFindings = false
 
+  @Option(help: ArgumentHelp("Write the run's gauges to this file (Prometheus text format, for node_exporter's textfile collector), atomically, whatever the outcome.", valueName: "file"))
+  var metricsFile: String?
+
   @Argument(help: ArgumentHelp("CSV or XML files, or folders of them (after the manifest's sources).", valueName: "input"))
   var inputs: [String] = []
 
   func validate() throws { try ingest.validate(inputs: inputs) }
+
+  /// What the run found, for the metrics file.
+  nonisolated(unsafe) static var figures = MetricsFile(lastRun: Date(), exitCode: 0, durationSeconds: 0)
+
+  func run() throws {
+    let started = Date()
+    let code = runStage()
+    if let metricsFile {
+      var m = Self.figures
+      m.lastRun = Date()
+      m.exitCode = code
+      m.durationSeconds = m.lastRun.timeIntervalSince(started)
+      // A success moves the last success on; a failure carries it over.
+      m.lastSuccess = code == 0 || code == 1 ? m.lastRun : MetricsFile.lastSuccess(in: metricsFile)
+      do {
+        try m.write(to: metricsFile)
+      } catch let e as AuditError {
+        MoMAuditCommands.report(e)
+        throw ExitCode(code == 0 || code == 1 ? e.exitCode : code)
+      }
+    }
+    if code != 0 { throw ExitCode(code) }
+  }
 
   func execute(db: DatabaseQueue, logger: Logger) throws -> Int32 {
     let reportOptions = try report.options()
@@ -36,8 +63,14 @@ struct RunCommand: StageCommand {
     let outcomes = try Ingester(
       db: db, logger: logger, options: ingest.options(), progress: .forStandardError(), allowWithdraw: ingest.allowWithdraw)
       .ingest(groups: ingest.groups(inputs: inputs))
+    Self.figures.rowsRead = outcomes.reduce(0) { $0 + $1.rowsRead }
+    Self.figures.rowsRejected = outcomes.reduce(0) { $0 + $1.rowsRejected }
+    Self.figures.rowsSkipped = outcomes.reduce(0) { $0 + $1.rowsSkipped }
+    Self.figures.filesRefused = outcomes.filter { $0.status == .refused }.count
     ProcessMemory.returnFreedMemory()
     let summary = try check.runner(db: db, logger: logger, profilePath: ingest.profile).run()
+    Self.figures.patientsInSurveillance = summary.inSurveillance
+    Self.figures.findings = summary.findings
     ProcessMemory.returnFreedMemory()
     try Reporter(db: db, logger: logger).write(
       to: out, runId: summary.runId, databaseName: common.db, options: reportOptions)

@@ -15,6 +15,9 @@ struct CommonOptions: ParsableArguments {
   @Flag(name: .shortAndLong, help: "Log warnings and errors only (for cron).")
   var quiet = false
 
+  @Option(help: ArgumentHelp("Log line format on standard error: text, or json (one object per line: time, level, command, message, then the line's fields).", valueName: "format"))
+  var logFormat: LogFormat = .text
+
   func validate() throws {
     guard Logger.Level(rawValue: logLevel) != nil else {
       throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
@@ -34,37 +37,84 @@ protocol StageCommand: ParsableCommand {
 
 extension StageCommand {
   func run() throws {
+    let code = runStage()
+    if code != 0 { throw ExitCode(code) }
+  }
+
+  /// Runs the stage; every outcome is an exit code (errors are printed).
+  func runStage() -> Int32 {
     let logger = makeLogger(Self.stageName, common)
-    let code: Int32
     do {
       let lock = try RunLock(databasePath: common.db, command: Self.stageName)
       let db = try AuditDatabase.open(path: common.db, logger: logger)
-      code = try withExtendedLifetime(lock) { try execute(db: db, logger: logger) }
+      return try withExtendedLifetime(lock) { try execute(db: db, logger: logger) }
     } catch let e as AuditError {
       report(e)
-      throw ExitCode(e.exitCode)
+      return e.exitCode
     } catch let e as DatabaseError {
       report(AuditError.database(path: common.db, reason: e.message ?? "\(e.resultCode)"))
-      throw ExitCode(73)
+      return 73
+    } catch {
+      report(AuditError.database(path: common.db, reason: "\(error)"))
+      return 73
     }
-    if code != 0 { throw ExitCode(code) }
   }
 }
 
 /// `error: <what>` then `hint: <how to fix>` on stderr.
 func report(_ e: AuditError) {
-  FileHandle.standardError.write(Data("error: \(e.message)\nhint: \(e.hint)\n".utf8))
+  printError(e.message, hint: e.hint)
 }
+
+/// An error for the operator on stderr: `error: …` (and `hint: …`) lines,
+/// or under `--log-format json` one object like a log line's, so that every
+/// line of standard error parses.
+func printError(_ message: String, hint: String? = nil) {
+  switch chosenFormat {
+  case .text:
+    FileHandle.standardError.write(Data(("error: \(message)\n" + (hint.map { "hint: \($0)\n" } ?? "")).utf8))
+  case .json:
+    var fields = [
+      ("time", JSONLogHandler.timestamp()), ("level", "error"), ("command", chosenCommand), ("message", message),
+    ]
+    if let hint { fields.append(("hint", hint)) }
+    let text = "{" + fields.map { JSONLogHandler.quoted($0.0) + ":" + JSONLogHandler.quoted($0.1) }.joined(separator: ",") + "}\n"
+    FileHandle.standardError.write(Data(text.utf8))
+  }
+}
+
+/// `--log-format`.
+enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+  case text, json
+}
+
+/// The log format of this process, chosen by the first logger made (swift-log
+/// bootstraps once per process).
+nonisolated(unsafe) private var chosenFormat = LogFormat.text
+nonisolated(unsafe) private var chosenCommand = "momaudit"
 
 private let bootstrap: Void = {
   LoggingSystem.bootstrap { label in
-    var h = StreamLogHandler.standardError(label: label)
-    h.logLevel = .info
-    return h
+    switch chosenFormat {
+    case .text:
+      var h = StreamLogHandler.standardError(label: label)
+      h.logLevel = .info
+      return h
+    case .json:
+      return JSONLogHandler(command: label)
+    }
   }
 }()
 
+/// For a command without a logger: how its errors are printed.
+func chooseErrorFormat(_ format: LogFormat, command: String) {
+  chosenFormat = format
+  chosenCommand = command
+}
+
 func makeLogger(_ label: String, _ options: CommonOptions) -> Logger {
+  chosenFormat = options.logFormat
+  chosenCommand = label
   _ = bootstrap
   var logger = Logger(label: label)
   logger.logLevel = options.quiet ? .warning : (Logger.Level(rawValue: options.logLevel) ?? .info)
@@ -99,10 +149,10 @@ func ingestExitCode(_ outcomes: [FileOutcome]) -> Int32 {
     if let d = r.deliveryRefusal {
       if !deliveries.contains(d) { deliveries.append(d) }
     } else {
-      FileHandle.standardError.write(Data("error: \(r.path): file refused: \(r.reason ?? "")\n".utf8))
+      printError("\(r.path): file refused: \(r.reason ?? "")")
     }
   }
-  for d in deliveries { FileHandle.standardError.write(Data("error: \(d)\n".utf8)) }
+  for d in deliveries { printError(d) }
   if !refused.isEmpty {
     let e = AuditError.dataUnusable("\(refused.count) file\(refused.count == 1 ? "" : "s") refused")
     report(e)

@@ -151,14 +151,28 @@ struct CommandTests {
     #expect(try Executables.run("momaudit-check", ["--db", db, "--as-of", "2025-03-01"]).status == 0)
   }
 
-  @Test("logs at trace level carry no NHS number, date of birth or note")
-  func logsCarryNoNHSNumbers() throws {
+  @Test("logs at trace level, as text or JSON, carry no NHS number, date of birth or note; every JSON line parses", arguments: ["text", "json"])
+  func logsCarryNoNHSNumbers(format: String) throws {
     let t = TempDir()
     defer { t.cleanup() }
     let r = try Executables.run(
-      "momaudit", ["run", "--db", t.file("a.db"), "--as-of", "2026-09-30", "--out", t.file("out"), "--log-level", "trace", "--sources", Paths.sampleManifest.path])
+      "momaudit", ["run", "--db", t.file("a.db"), "--as-of", "2026-09-30", "--out", t.file("out"), "--log-level", "trace", "--log-format", format, "--sources", Paths.sampleManifest.path])
     #expect(r.status == 0, "\(r.stderr)")
     #expect(!r.stderr.isEmpty)
+    if format == "json" {
+      let lines = r.stderr.split(separator: "\n")
+      #expect(lines.count > 10)
+      for line in lines {
+        let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        #expect(object != nil, "not a JSON object: \(line)")
+        #expect(object?["command"] as? String == "momaudit run")
+        #expect(object?["message"] is String)
+        #expect(["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(object?["level"] as? String ?? ""))
+        #expect((object?["time"] as? String).flatMap { ISO8601DateFormatter.withFractions.date(from: $0) } != nil)
+        #expect(object?.values.allSatisfy { $0 is String } == true)
+      }
+      #expect(lines.contains { $0.contains("\"message\":\"loaded file\"") && $0.contains("\"rows_read\":") })
+    }
     let numbers = try DatabaseQueue(path: t.file("a.db")).read { try String.fetchAll($0, sql: "SELECT nhs_number FROM procedure UNION SELECT nhs_number FROM event UNION SELECT nhs_number FROM result") }
     #expect(numbers.count > 1000)
     for n in numbers {
@@ -173,5 +187,13 @@ struct CommandTests {
     let notes = try db.read { try String.fetchAll($0, sql: "SELECT DISTINCT note FROM event WHERE length(note) >= 6") }
     #expect(notes.count > 10)
     for n in notes { #expect(!r.stderr.contains(n), "a note is in the log") }
+  }
+}
+
+extension ISO8601DateFormatter {
+  static var withFractions: ISO8601DateFormatter {
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return f
   }
 }
