@@ -30,6 +30,7 @@ package enum AuditDatabase {
         try db.execute(sql: "PRAGMA synchronous = NORMAL")
         try db.execute(sql: "PRAGMA foreign_keys = ON")
       }
+      try refuseNewerSchema(queue, path: path)
       try Schema.migrator.migrate(queue)
       return queue
     } catch let e as AuditError {
@@ -60,6 +61,21 @@ package enum AuditDatabase {
     }
     defer { close(fd) }
     _ = fchmod(fd, privateMode)
+  }
+
+  /// A database migrated by a newer momaudit has columns this version does
+  /// not know (withdrawn records, say): reading it as if they were not there
+  /// would audit the wrong records, so it is refused.
+  static func refuseNewerSchema(_ queue: DatabaseQueue, path: String) throws {
+    let known = Set(Schema.migrator.migrations)
+    let applied = try queue.read { db in
+      try db.tableExists("grdb_migrations") ? try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") : []
+    }
+    if let newer = applied.first(where: { !known.contains($0) }) {
+      throw AuditError.database(
+        path: path,
+        reason: "a newer version of momaudit migrated this database (migration \"\(newer)\"); use that version, or restore the backup taken before the upgrade")
+    }
   }
 
   /// An in-memory database with the schema, for tests.

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 @testable import MoMAuditKit
@@ -67,5 +68,17 @@ struct PermissionsTests {
     // A private database opens without it.
     #expect(chmod(db, 0o600) == 0)
     #expect(!(try Executables.run("momaudit-check", ["--db", db, "--as-of", "2025-06-30"]).stderr.contains("others")))
+  }
+
+  @Test("a database migrated by a newer momaudit is refused (exit 73), not read as if its new columns were not there")
+  func newerSchemaRefused() throws {
+    let t = TempDir()
+    defer { t.cleanup() }
+    let db = t.file("audit.sqlite")
+    #expect(try Executables.run("momaudit-ingest", ["--db", db, "--quiet"] + Self.inputs).status == 0)
+    try DatabaseQueue(path: db).write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99: from the future')") }
+    let r = try Executables.run("momaudit-check", ["--db", db, "--as-of", "2025-06-30"])
+    #expect(r.status == 73)
+    #expect(r.stderr.contains("a newer version of momaudit migrated this database (migration \"v99: from the future\")"))
   }
 }
