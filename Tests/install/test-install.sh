@@ -30,6 +30,13 @@ files=$(find "$dest" -type f | wc -l)
 page=$(MANWIDTH=80 man -l "$root/share/man/man1/momaudit-ingest.1" 2>/dev/null) || fail "man -l failed"
 echo "$page" | grep -q "allow-withdraw" || fail "the rendered page lacks --allow-withdraw"
 "$root/bin/momaudit" --help | grep -q "USAGE: momaudit" || fail "installed momaudit --help"
+# The installed executables run the whole audit on SampleData.
+work=$(mktemp -d)
+trap 'rm -rf "$dest" "$work"' EXIT
+"$root/bin/momaudit" run --quiet --db "$work/audit.sqlite" --as-of 2026-09-30 --out "$work/reports" \
+  --sources SampleData/sources.toml || fail "installed momaudit run on SampleData"
+test -s "$work/reports/findings.csv" || fail "installed momaudit run wrote no findings.csv"
+"$root/bin/momaudit-report" --quiet --db "$work/audit.sqlite" --out "$work/again" || fail "installed momaudit-report"
 bash -c "source '$root/share/bash-completion/completions/momaudit' && complete -p momaudit" >/dev/null || fail "bash completion does not load"
 
 # The systemd units (contrib/systemd): systemd-analyze verify accepts both
@@ -55,4 +62,4 @@ make --no-print-directory uninstall DESTDIR="$dest" PREFIX=/opt/momaudit >/dev/n
 left=$(find "$dest" -mindepth 1 \( -type f -o -type l \) | wc -l)
 [ "$left" -eq 0 ] || fail "uninstall left $left files: $(find "$dest" -type f)"
 [ -z "$(find "$root" -mindepth 1 2>/dev/null)" ] || fail "uninstall left folders under the prefix"
-echo "test-install: ok (20 files installed, man -l renders, --help answers, uninstall leaves nothing)"
+echo "test-install: ok (20 files installed, man -l renders, --help answers, momaudit run on SampleData, uninstall leaves nothing)"
