@@ -86,7 +86,9 @@ package struct MoMAuditCommand: ParsableCommand {
     commandName: "momaudit",
     abstract: "Audit follow-up of metal-on-metal hip replacements against MHRA MDA/2017/018.",
     version: MoMAudit.version,
-    subcommands: [RunCommand.self, IngestCommand.self, CheckCommand.self, ReportCommand.self, RulesCommand.self])
+    subcommands: [
+      RunCommand.self, IngestCommand.self, CheckCommand.self, ReportCommand.self, HistoryCommand.self, RulesCommand.self,
+    ])
 
   package init() {}
 }
