@@ -10,7 +10,9 @@ struct HistoryCommand: StageCommand {
     commandName: "history",
     abstract: "List the database's check runs: as-of date, rule pack, cohort, findings and findings per code.",
     discussion: """
-      One line per stored check run, oldest as-of date first (then run id), after a header line; \
+      One line per stored check run, oldest as-of date first (then run id), each value named \
+      (run=, as_of=, rule_pack=, local_protocol=, mom_patients=, in_surveillance=, findings=, excepted=, then \
+      one per finding code); \
       --json prints the same as an array of objects. Exit codes: 0 listed; 64 usage; 73 cannot open the \
       database; 75 another run holds the lock.
       """)

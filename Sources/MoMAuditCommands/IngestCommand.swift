@@ -29,7 +29,7 @@ struct IngestCommand: StageCommand {
 
   func execute(db: DatabaseQueue, logger: Logger) throws -> Int32 {
     let outcomes = try Ingester(
-      db: db, logger: logger, options: ingest.options(), progress: .forStandardError(), allowWithdraw: ingest.allowWithdraw)
+      db: db, logger: logger, options: ingest.options(), progress: progress(common), allowWithdraw: ingest.allowWithdraw)
       .ingest(groups: ingest.groups(inputs: inputs))
     return ingestExitCode(outcomes)
   }

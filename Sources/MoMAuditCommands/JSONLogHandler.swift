@@ -18,11 +18,9 @@ struct JSONLogHandler: LogHandler {
 
   static let reserved: Set<String> = ["time", "level", "command", "message"]
 
-  func log(
-    level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String, file: String,
-    function: String, line: UInt
-  ) {
-    let all = metadata.merging(explicit ?? [:]) { $1 }
+  func log(event: LogEvent) {
+    let (level, message) = (event.level, event.message)
+    let all = metadata.merging(event.metadata ?? [:]) { $1 }
     var fields: [(String, String)] = [
       ("time", Self.timestamp()), ("level", level.rawValue), ("command", command), ("message", message.description),
     ]

@@ -61,7 +61,7 @@ struct RunCommand: StageCommand {
     let reportOptions = try report.options()
     try ReportWriter(folder: out).probe()
     let outcomes = try Ingester(
-      db: db, logger: logger, options: ingest.options(), progress: .forStandardError(), allowWithdraw: ingest.allowWithdraw)
+      db: db, logger: logger, options: ingest.options(), progress: progress(common), allowWithdraw: ingest.allowWithdraw)
       .ingest(groups: ingest.groups(inputs: inputs))
     Self.figures.rowsRead = outcomes.reduce(0) { $0 + $1.rowsRead }
     Self.figures.rowsRejected = outcomes.reduce(0) { $0 + $1.rowsRejected }

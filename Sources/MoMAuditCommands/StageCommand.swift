@@ -106,6 +106,12 @@ private let bootstrap: Void = {
   }
 }()
 
+/// Progress on a terminal, in the text log format only: under
+/// `--log-format json` every line of standard error is a JSON object.
+func progress(_ options: CommonOptions) -> MoMAuditKit.Progress {
+  options.logFormat == .json ? MoMAuditKit.Progress(enabled: false) : .forStandardError()
+}
+
 /// For a command without a logger: how its errors are printed.
 func chooseErrorFormat(_ format: LogFormat, command: String) {
   chosenFormat = format

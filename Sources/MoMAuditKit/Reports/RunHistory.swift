@@ -44,21 +44,16 @@ package enum RunHistory {
     }
   }
 
-  /// A header line, then one line per run, in aligned columns.
+  /// Exactly one line per run (outputs.md), each value named:
+  /// `run=2 as_of=2024-06-30 rule_pack=mhra-2017 local_protocol=no … REVIEW_OVERDUE=3 …`.
   package static func text(_ entries: [Entry]) -> String {
-    let header = ["run", "as_of", "rule_pack", "local_protocol", "mom_patients", "in_surveillance", "findings", "excepted"] + codes
-    let rows = entries.map { e in
-      [
-        String(e.runId), e.asOf, e.rulePack, e.localProtocol ? "yes" : "no", String(e.momPatients),
-        String(e.inSurveillance), String(e.findings), String(e.excepted),
-      ] + codes.map { String(e.overdue[$0] ?? 0) }
-    }
-    let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max() ?? 0 }
-    func line(_ cells: [String]) -> String {
-      cells.enumerated().map { i, c in i == cells.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
-        .joined(separator: "  ")
-    }
-    return ([line(header)] + rows.map(line)).joined(separator: "\n") + "\n"
+    entries.map { e in
+      ([
+        "run=\(e.runId)", "as_of=\(e.asOf)", "rule_pack=\(e.rulePack)", "local_protocol=\(e.localProtocol ? "yes" : "no")",
+        "mom_patients=\(e.momPatients)", "in_surveillance=\(e.inSurveillance)", "findings=\(e.findings)",
+        "excepted=\(e.excepted)",
+      ] + codes.map { "\($0)=\(e.overdue[$0] ?? 0)" }).joined(separator: " ") + "\n"
+    }.joined()
   }
 
   /// The same as a JSON array of objects.

@@ -38,9 +38,12 @@ struct RunHistoryTests {
     let text = try Executables.run("momaudit", ["history", "--db", db])
     #expect(text.status == 0)
     let lines = text.stdout.split(separator: "\n")
-    #expect(lines.count == 4)
-    #expect(lines[0].hasPrefix("run  as_of"))
-    #expect(lines[1].split(separator: " ").prefix(4) == ["2", "2024-06-30", "mhra-2017", "no"])
+    #expect(lines.count == 3)  // exactly one line per run
+    #expect(
+      lines[2] == "run=3 as_of=2025-06-30 rule_pack=mhra-2017 local_protocol=no mom_patients=\(latest.momPatients) "
+        + "in_surveillance=7 findings=6 excepted=0 REVIEW_OVERDUE=3 IONS_OVERDUE=0 ION_REPEAT_OVERDUE=0 "
+        + "IMAGING_RISING_IONS_OVERDUE=0 IMAGING_SYMPTOMS_OVERDUE=0 IMAGING_BASELINE_MISSING=3")
+    #expect(lines[0].hasPrefix("run=2 as_of=2024-06-30 rule_pack=mhra-2017 local_protocol=no "))
     let json = try Executables.run("momaudit", ["history", "--db", db, "--json"])
     #expect(json.status == 0)
     let decoded = try JSONDecoder().decode([RunHistory.Entry].self, from: Data(json.stdout.utf8))
