@@ -71,6 +71,7 @@ struct RunCommand: StageCommand {
     let summary = try check.runner(db: db, logger: logger, profilePath: ingest.profile).run()
     Self.figures.patientsInSurveillance = summary.inSurveillance
     Self.figures.findings = summary.findings
+    Self.figures.excepted = summary.excepted
     ProcessMemory.returnFreedMemory()
     try Reporter(db: db, logger: logger).write(
       to: out, runId: summary.runId, databaseName: common.db, options: reportOptions)

@@ -33,12 +33,14 @@ struct CSVHeader {
       }
     }
     var kinds: [RecordKind] = []
-    if seen.contains("procedure_id") { kinds.append(.procedure) }
-    if seen.contains("event_id") { kinds.append(.event) }
-    if seen.contains("result_id") || seen.contains("analyte") { kinds.append(.result) }
+    // exception_id decides first: an exceptions file may have a procedure_id
+    // column of its own (registry-export.md, CSV dialect).
     if seen.contains("exception_id") {
-      throw IngestError.fileRefused(
-        path: path, reason: "the header has exception_id: exceptions files are not read by this version of momaudit")
+      kinds = [.exception]
+    } else {
+      if seen.contains("procedure_id") { kinds.append(.procedure) }
+      if seen.contains("event_id") { kinds.append(.event) }
+      if seen.contains("result_id") || seen.contains("analyte") { kinds.append(.result) }
     }
     guard kinds.count == 1 else {
       if kinds.isEmpty {
@@ -50,8 +52,8 @@ struct CSVHeader {
             : " (one column: is the file delimited by something other than the profile's delimiter, \(delimiterNames[profile.delimiter] ?? "?")?)"
         throw IngestError.fileRefused(
           path: path,
-          reason: "the header has none of procedure_id, event_id, result_id or analyte, so the file is neither "
-            + "procedures, events nor results" + delimiterHint)
+          reason: "the header has none of procedure_id, event_id, result_id, analyte or exception_id, so the file is "
+            + "neither procedures, events, results nor exceptions" + delimiterHint)
       }
       throw IngestError.fileRefused(
         path: path,
@@ -75,6 +77,7 @@ struct CSVHeader {
     case .event: required = Field.requiredEventFields
     // result_id, unless the file has sample_id (its rows are then sample_id/analyte).
     case .result: required = (present.contains(.sampleId) ? [] : [.resultId]) + Field.requiredResultFields
+    case .exception: required = Field.requiredExceptionFields
     }
     let missing = required.filter { !present.contains($0) }.map(\.name)
     if !missing.isEmpty {

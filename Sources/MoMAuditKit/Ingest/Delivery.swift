@@ -25,6 +25,7 @@ final class Delivery {
   private var touchedProcedures = RowidSet()
   private var touchedEvents = RowidSet()
   private var touchedResults = RowidSet()
+  private var touchedExceptions = RowidSet()
   /// Records of this source the delivery replaced (they were current before it).
   private var replacedFromSource = 0
   /// Records the delivery wrote over (replaced, or withdrawn and back), by rowid.
@@ -63,6 +64,7 @@ final class Delivery {
     case .procedure: touchedProcedures.insert(rowid)
     case .event: touchedEvents.insert(rowid)
     case .result: touchedResults.insert(rowid)
+    case .exception: touchedExceptions.insert(rowid)
     }
   }
 
@@ -71,6 +73,7 @@ final class Delivery {
     case .procedure: return touchedProcedures
     case .event: return touchedEvents
     case .result: return touchedResults
+    case .exception: return touchedExceptions
     }
   }
 

@@ -9,6 +9,8 @@ package enum Field: Int, CaseIterable, Sendable {
   case eventId, eventDate, eventType, symptomatic, oxfordHipScore, cobalt, chromium
   case ionUnit, sampleType, imagingFinding, note
   case resultId, sampleId, sampleDate, analyte, value, unit, specimen
+  // exceptions (and procedure_id, nhs_number, note above)
+  case exceptionId, finding, reason, recordedBy, recordedOn, reviewBy
 
   /// The CSV header name (snake_case).
   package var name: String {
@@ -49,6 +51,12 @@ package enum Field: Int, CaseIterable, Sendable {
     case .value: return "value"
     case .unit: return "unit"
     case .specimen: return "specimen"
+    case .exceptionId: return "exception_id"
+    case .finding: return "finding"
+    case .reason: return "reason"
+    case .recordedBy: return "recorded_by"
+    case .recordedOn: return "recorded_on"
+    case .reviewBy: return "review_by"
     }
   }
 
@@ -83,6 +91,13 @@ package enum Field: Int, CaseIterable, Sendable {
   /// `result_id` is required unless the file has a `sample_id` column (CSVHeader decides).
   package static let requiredResultFields: [Field] = [.nhsNumber, .sampleDate, .analyte, .value, .unit]
 
+  package static let exceptionFields: [Field] = [
+    .exceptionId, .nhsNumber, .finding, .procedureId, .reason, .recordedBy, .recordedOn, .reviewBy, .note,
+  ]
+  package static let requiredExceptionFields: [Field] = [
+    .exceptionId, .nhsNumber, .finding, .reason, .recordedBy, .recordedOn, .reviewBy,
+  ]
+
   private static let byFoldedName: [String: Field] = {
     var d: [String: Field] = [:]
     for f in Field.allCases { d[f.name] = f }
@@ -102,12 +117,13 @@ package enum Field: Int, CaseIterable, Sendable {
 }
 
 package enum RecordKind: String, Sendable, CaseIterable {
-  case procedure, event, result
+  case procedure, event, result, exception
   package var idField: Field {
     switch self {
     case .procedure: return .procedureId
     case .event: return .eventId
     case .result: return .resultId
+    case .exception: return .exceptionId
     }
   }
   package var fields: [Field] {
@@ -115,6 +131,7 @@ package enum RecordKind: String, Sendable, CaseIterable {
     case .procedure: return Field.procedureFields
     case .event: return Field.eventFields
     case .result: return Field.resultFields
+    case .exception: return Field.exceptionFields
     }
   }
   /// The table that holds records of this kind (and its id column).

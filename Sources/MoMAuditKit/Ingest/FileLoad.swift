@@ -73,6 +73,7 @@ final class FileLoad {
             case .procedure(let first, let line, _) where kind == .procedure: run.append((Int(first), line))
             case .event(let first, let line, _, _) where kind == .event: run.append((Int(first), line))
             case .result(let first, let line, _) where kind == .result: run.append((Int(first), line))
+            case .exception(let first, let line, _) where kind == .exception: run.append((Int(first), line))
             default: break
             }
           }
@@ -107,6 +108,7 @@ final class FileLoad {
     case .procedure: return .procedure
     case .event: return .event
     case .result: return .result
+    case .exception: return .exception
     case .reject, .unchanged: return nil
     }
   }
@@ -129,6 +131,8 @@ final class FileLoad {
       _ = try record(.procedure, batch, cells, bytes, first: Int(first), line: line, raw: raw)
     case .result(let first, let line, let raw):
       _ = try record(.result, batch, cells, bytes, first: Int(first), line: line, raw: raw)
+    case .exception(let first, let line, let raw):
+      _ = try record(.exception, batch, cells, bytes, first: Int(first), line: line, raw: raw)
     case .event(let first, let line, let raw, let warnings):
       if try record(.event, batch, cells, bytes, first: Int(first), line: line, raw: raw), warnings >= 0 {
         try writeWarnings(batch, first: Int(first), line: line, warnings: warnings)

@@ -134,6 +134,10 @@ enum IngestPipeline {
         batch.append(r, hash: hashHere ? text.fingerprint(r) : nil, location: row.location, line: row.line, rowHash: rowHash) {
           $0.text(row.raw)
         }
+      case .success(.exception(let x)):
+        batch.append(x, hash: text.fingerprint(x), location: row.location, line: row.line, rowHash: rowHash) {
+          $0.text(row.raw)
+        }
       }
       try flush()
     }
@@ -203,6 +207,10 @@ enum IngestPipeline {
                 batch.append(r, hash: text.fingerprint(r), location: nil, line: record.line, rowHash: rowHash) {
                   record.packRaw(into: $0)
                 }
+              case .exception:
+                // Exceptions are few (clinicians' decisions): no fast path,
+                // every row goes through RowValidator.
+                return false
               }
               return true
             }()
@@ -244,8 +252,8 @@ enum IngestPipeline {
             let location = String(decoding: x.location, as: UTF8.self)
             let raw = x.raw
             pack(e, [], line: x.line, location: location) { $0.text(raw) }
-          case .result:
-            return false  // XML has no results
+          case .result, .exception:
+            return false  // XML has no results or exceptions
           }
           fastRows += 1
           try flush()
@@ -278,6 +286,7 @@ enum IngestPipeline {
     case (.procedure(let a), .success(.procedure(let b))): return a == b
     case (.event(let a, let wa), .success(.event(let b, let wb))): return a == b && wa == wb
     case (.result(let a), .success(.result(let b))): return a == b
+    case (.exception(let a), .success(.exception(let b))): return a == b
     default: return false
     }
   }

@@ -26,6 +26,7 @@ final class PackedBatch: @unchecked Sendable {
     case procedure(first: Int32, line: Int, raw: Int32)
     case event(first: Int32, line: Int, raw: Int32, warnings: Int32)
     case result(first: Int32, line: Int, raw: Int32)
+    case exception(first: Int32, line: Int, raw: Int32)
     /// A rejected row (rare): kept as it was read.
     case reject(RawRow, RowProblem)
     /// A row byte for byte the one the loaded record at `rowid` came from
@@ -38,6 +39,7 @@ final class PackedBatch: @unchecked Sendable {
   static let procedureCells = 23
   static let eventCells = 20
   static let resultCells = 14
+  static let exceptionCells = 12
 
   // Unchecked: a batch is filled by one thread, then read by the other;
   // dynamic exclusivity checks on every append were a tenth of the reader.
@@ -52,6 +54,7 @@ final class PackedBatch: @unchecked Sendable {
     case procedure(ProcedureRecord)
     case event(EventRecord)
     case result(ResultRecord)
+    case exception(ExceptionRecord)
   }
 
   /// Records packed without their fingerprint, and the cell it goes in
@@ -232,6 +235,29 @@ final class PackedBatch: @unchecked Sendable {
     entries.append(.result(first: first, line: line, raw: rawCell))
   }
 
+  /// Packs a valid exception: the `exception` columns `exception_id` …
+  /// `content_hash` (10), then `source_location` and `row_hash`.
+  func append(
+    _ x: ExceptionRecord, hash: String?, location: String?, line: Int, rowHash: UInt64? = nil, raw: (PackedBatch) -> Void
+  ) {
+    let first = Int32(cells.count)
+    text(x.exceptionId)
+    text(x.nhsNumber)
+    text(x.finding.rawValue)
+    text(x.procedureId)
+    text(x.reason.rawValue)
+    text(x.recordedBy)
+    date(x.recordedOn)
+    date(x.reviewBy)
+    text(x.note)
+    if let hash { text(hash) } else { unhashed(.exception(x)) }
+    text(location)
+    rowHashCell(rowHash)
+    let rawCell = Int32(cells.count)
+    raw(self)
+    entries.append(.exception(first: first, line: line, raw: rawCell))
+  }
+
   /// The hash cell of a record packed without its fingerprint: null until
   /// `fillFingerprints`.
   private func unhashed(_ record: Unhashed) {
@@ -251,6 +277,7 @@ final class PackedBatch: @unchecked Sendable {
       case .procedure(let p): hash = text.fingerprint(p)
       case .event(let e): hash = text.fingerprint(e)
       case .result(let r): hash = text.fingerprint(r)
+      case .exception(let x): hash = text.fingerprint(x)
       }
       hash.withUTF8 {
         cells[Int(cell)] = Cell(tag: .text, length: Int32($0.count), value: Int64(bytes.count))

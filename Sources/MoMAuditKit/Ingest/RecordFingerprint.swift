@@ -74,6 +74,37 @@ package final class RecordText {
     return IngestWriter.fingerprint(bytes: UnsafeRawBufferPointer(buffer))
   }
 
+  /// The fingerprint of an exception.
+  package func fingerprint(_ x: ExceptionRecord) -> String {
+    describe(x)
+    assert(String(decoding: buffer, as: UTF8.self) == String(describing: x), "RecordText differs from String(describing:)")
+    return IngestWriter.fingerprint(bytes: UnsafeRawBufferPointer(buffer))
+  }
+
+  /// `String(describing: x)`, as bytes.
+  package func describe(_ x: ExceptionRecord) {
+    count = 0
+    ascii("ExceptionRecord(exceptionId: ")
+    string(x.exceptionId)
+    ascii(", nhsNumber: ")
+    string(x.nhsNumber)
+    ascii(", finding: ")
+    append(Self.exceptionFinding[x.finding])
+    ascii(", procedureId: ")
+    optional(x.procedureId, Self.string)
+    ascii(", reason: ")
+    append(Self.exceptionReason[x.reason])
+    ascii(", recordedBy: ")
+    string(x.recordedBy)
+    ascii(", recordedOn: ")
+    date(x.recordedOn)
+    ascii(", reviewBy: ")
+    date(x.reviewBy)
+    ascii(", note: ")
+    optional(x.note, Self.string)
+    ascii(")")
+  }
+
   /// `String(describing: r)`, as bytes.
   package func describe(_ r: ResultRecord) {
     count = 0
@@ -272,4 +303,6 @@ package final class RecordText {
   private static let imagingFinding = names(ImagingFinding.self)
   private static let comparator = names(LabComparator.self)
   private static let metal = names(Metal.self)
+  private static let exceptionFinding = names(ExceptionFinding.self)
+  private static let exceptionReason = names(ExceptionReason.self)
 }

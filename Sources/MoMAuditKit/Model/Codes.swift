@@ -165,3 +165,34 @@ package func containsASRToken(_ text: String) -> Bool {
   }
   return false
 }
+
+/// Why a clinician excepted a patient from a requirement (registry-export.md, Exceptions).
+package enum ExceptionReason: String, CodedValue {
+  /// The test or scan is unsuitable for this patient (e.g. MRI contraindicated).
+  case clinicallyUnsuitable = "clinically_unsuitable"
+  /// The patient chose, after discussion, not to have it.
+  case informedDissent = "informed_dissent"
+  /// A documented individual follow-up plan.
+  case individualPlan = "individual_plan"
+  package static let spellings: [(String, ExceptionReason)] = [
+    ("clinically_unsuitable", .clinicallyUnsuitable), ("informed_dissent", .informedDissent),
+    ("individual_plan", .individualPlan),
+  ]
+  package static let fieldLabel = "reason"
+}
+
+/// What an exception covers: one finding code of surveillance-rules.md §4, or `ALL`.
+package enum ExceptionFinding: String, CodedValue {
+  case all = "ALL"
+  case reviewOverdue = "REVIEW_OVERDUE"
+  case ionsOverdue = "IONS_OVERDUE"
+  case ionRepeatOverdue = "ION_REPEAT_OVERDUE"
+  case imagingRisingIonsOverdue = "IMAGING_RISING_IONS_OVERDUE"
+  case imagingSymptomsOverdue = "IMAGING_SYMPTOMS_OVERDUE"
+  case imagingBaselineMissing = "IMAGING_BASELINE_MISSING"
+  package static let spellings: [(String, ExceptionFinding)] = allCases.map { (foldCase($0.rawValue), $0) }
+  package static let fieldLabel = "finding"
+
+  /// Does an exception of this scope cover findings with `code`?
+  package func covers(_ code: String) -> Bool { self == .all || rawValue == code }
+}

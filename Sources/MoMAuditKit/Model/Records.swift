@@ -71,6 +71,24 @@ package struct ResultRecord: Equatable, Sendable {
   package var labMicrograms: LabValue { LabValue(comparator, valueMicrograms) }
 }
 
+/// A validated exception row (registry-export.md, "Exceptions"): a
+/// clinician's documented decision that a requirement (or all) does not
+/// apply to a patient, or to one implant, until a review date.
+package struct ExceptionRecord: Equatable, Sendable {
+  package var exceptionId: String
+  package var nhsNumber: String
+  package var finding: ExceptionFinding
+  /// Limits the exception to findings that name this implant.
+  package var procedureId: String?
+  package var reason: ExceptionReason
+  /// The responsible clinician's code.
+  package var recordedBy: String
+  package var recordedOn: LocalDate
+  /// Never before `recordedOn` (the row is rejected otherwise).
+  package var reviewBy: LocalDate
+  package var note: String?
+}
+
 /// How a procedure was found to be metal-on-metal.
 package enum MoMBasis: String, Sendable, CaseIterable, Codable {
   /// Its bearing says MoM.

@@ -9,6 +9,8 @@ package enum CSVReports {
     "nhs_number", "finding", "procedure_id", "side", "group", "due_date", "days_overdue", "last_done", "trust_code",
     "site_code", "consultant_code", "detail",
   ]
+  /// findings.csv's columns, then the exception's (outputs.md).
+  package static let exceptedHeader = findingsHeader + ["exception_id", "reason", "recorded_by", "review_by"]
   package static let patientsHeader = [
     "nhs_number", "status", "groups", "next_review_due", "next_ions_due", "last_review", "last_ion_test",
     "last_cobalt_ug_l", "last_chromium_ug_l", "open_findings", "clinical_flags",
@@ -30,6 +32,10 @@ package enum CSVReports {
       f.nhsNumber, f.finding, f.procedureId, f.side, f.group, f.dueDate, String(f.daysOverdue), f.lastDone,
       f.trustCode, f.siteCode, f.consultantCode, f.detail,
     ]
+  }
+
+  static func cells(_ x: ReportModel.ExceptedRow) -> [String?] {
+    cells(x.finding) + [x.exceptionId, x.reason, x.recordedBy, x.reviewBy]
   }
 
   static func cells(_ p: ReportModel.PatientRow) -> [String?] {
@@ -69,6 +75,8 @@ package enum CSVReports {
   package static func findings(_ m: ReportModel) -> String { text(findingsHeader, m.findings, cells) }
 
   package static func patients(_ m: ReportModel) -> String { text(patientsHeader, m.patients, cells) }
+
+  package static func excepted(_ m: ReportModel) -> String { text(exceptedHeader, m.excepted, cells) }
 
   /// `pseudonym` replaces the NHS number (HMAC-SHA256) when given.
   package static func submission(_ m: ReportModel, pseudonym: ((String) -> String)? = nil) -> String {

@@ -112,6 +112,29 @@ package enum DataPackage {
             string("detail", "one human sentence", required: true),
           ], primaryKey: ["nhs_number", "finding", "procedure_id"])),
       Resource(
+        name: "excepted", path: "excepted.csv", title: "Excepted findings",
+        description: "Every finding an exception in force took off the worklist (a clinician's documented decision, surveillance-rules.md §8): the columns of findings.csv, then the exception's. Excepted findings are not missed follow-ups: they are in no worklist and not in findings.csv.",
+        encoding: human,
+        schema: Schema(
+          fields: [
+            string("nhs_number", "NHS number, 10 digits", required: true, pattern: nhsPattern),
+            string("finding", "finding code", required: true, oneOf: findingCodes),
+            string("procedure_id", "the implant (for patient-level findings, the governing implant)", required: true),
+            string("side", "side of that implant", required: true, oneOf: ["L", "R"]),
+            string("group", "the implant's surveillance group", required: true, oneOf: groups),
+            date("due_date", "date the requirement fell due", required: true),
+            integer("days_overdue", "as-of date minus due date", required: true, minimum: 0),
+            date("last_done", "the reference event of the due date, blank when none"),
+            string("trust_code", "trust of that implant"),
+            string("site_code", "site of that implant"),
+            string("consultant_code", "consultant of that implant"),
+            string("detail", "one human sentence", required: true),
+            string("exception_id", "the exception that applies", required: true),
+            string("reason", "the exception's reason", required: true, oneOf: ExceptionReason.allCases.map(\.rawValue)),
+            string("recorded_by", "the responsible clinician's code", required: true),
+            date("review_by", "date the decision must be reviewed", required: true),
+          ], primaryKey: ["nhs_number", "finding", "procedure_id"])),
+      Resource(
         name: "patients", path: "patients.csv", title: "MoM patients",
         description: "One row per metal-on-metal patient: scope, groups, next due dates.", encoding: human,
         schema: Schema(
@@ -148,7 +171,9 @@ package enum DataPackage {
             labValue("last_chromium_ug_l", "chromium of the last ion test, µg/L"),
             date("last_imaging", "last cross-sectional imaging of the implant's side"),
             string("last_imaging_finding", "finding of that imaging"),
-            boolean("compliant", "no open finding for this implant or its patient"),
+            boolean(
+              "compliant",
+              "no open finding for this implant or its patient; a finding excepted by a clinician's decision (excepted.csv) is not open, so it counts as compliant"),
           ], primaryKey: ["procedure_id"])),
       Resource(
         name: "rejects", path: "rejects.csv", title: "Rejected input rows",
@@ -157,7 +182,7 @@ package enum DataPackage {
           string("file", "input file", required: true),
           integer("line", "line of the row in the file (CSV) or of its element (XML)", minimum: 1),
           string("location", "where in the file, when not a line"),
-          string("record_kind", "procedure, event or result"),
+          string("record_kind", "procedure, event, result or exception"),
           string("record_id", "the row's id, when it had one"),
           string("field", "the field at fault"),
           string("reason_code", "reason code", required: true),
@@ -170,7 +195,9 @@ package enum DataPackage {
         encoding: human,
         schema: Schema(
           fields: [
-            string("record_kind", "procedure, event or result", required: true, oneOf: ["procedure", "event", "result"]),
+            string(
+              "record_kind", "procedure, event, result or exception", required: true,
+              oneOf: RecordKind.allCases.map(\.rawValue)),
             string("record_id", "the record's id", required: true),
             string("nhs_number", "NHS number, 10 digits", required: true, pattern: nhsPattern),
             string("source", "the manifest's source the record came from"),
@@ -183,7 +210,7 @@ package enum DataPackage {
         schema: Schema(fields: [
           string("code", "warning code", required: true),
           string("nhs_number", "NHS number, when the warning concerns a patient"),
-          string("record_kind", "procedure, event or result"),
+          string("record_kind", "procedure, event, result or exception"),
           string("record_id", "the record"),
           string("file", "input file of the record"),
           integer("line", "line of the record in its file", minimum: 1),

@@ -98,6 +98,57 @@ extension ReportModel.FindingRow {
   }
 }
 
+extension ReportModel.ExceptedRow {
+  /// Every excepted finding of a run, in findings.csv's order.
+  static func fetchCursor(_ db: Database, runId: Int64, evidence: Bool = true) throws -> some Cursor<Self> {
+    try Row.fetchCursor(
+      db, sql: "SELECT * FROM excepted_finding WHERE check_run_id = ? ORDER BY \(ReportModel.FindingRow.order)",
+      arguments: [runId]
+    ).map {
+      Self(
+        finding: ReportModel.FindingRow(row: $0, evidence: evidence), exceptionId: $0["exception_id"],
+        reason: $0["reason"], recordedBy: $0["recorded_by"], reviewBy: $0["review_by"])
+    }
+  }
+}
+
+extension ReportModel.ExceptionRow {
+  /// Days after the as-of date within which an exception in force is due for review (surveillance-rules.md §8).
+  package static let reviewWindowDays = 30
+
+  /// The run's exceptions by id; `dueForReview`: only those in force for a
+  /// patient in surveillance whose `review_by` is at most 30 days after the
+  /// as-of date, by `review_by` then id; `limit`: the first that many.
+  static func fetchCursor(
+    _ db: Database, runId: Int64, dueForReview asOf: String? = nil, limit: Int? = nil
+  ) throws -> some Cursor<Self> {
+    let due = "AND state = 'in_force' AND patient_status = 'in_surveillance' AND review_by <= ?"
+    let last = asOf.flatMap { LocalDate(iso: $0) }?.addingDays(reviewWindowDays).iso ?? ""
+    return try Row.fetchCursor(
+      db,
+      sql: """
+        SELECT * FROM run_exception WHERE check_run_id = ? \(asOf == nil ? "" : due)
+        ORDER BY \(asOf == nil ? "" : "review_by, ")exception_id LIMIT ?
+        """,
+      arguments: asOf == nil ? [runId, limit ?? -1] : [runId, last, limit ?? -1]
+    ).map {
+      Self(
+        exceptionId: $0["exception_id"], nhsNumber: $0["nhs_number"], finding: $0["finding"],
+        procedureId: $0["procedure_id"], reason: $0["reason"], recordedBy: $0["recorded_by"],
+        recordedOn: $0["recorded_on"], reviewBy: $0["review_by"], state: $0["state"],
+        patientStatus: $0["patient_status"])
+    }
+  }
+
+  /// In force for a patient in surveillance, review due within 30 days after `asOf`.
+  package func dueForReview(asOf: String) -> Bool {
+    guard state == ExceptionPolicy.State.inForce.rawValue, patientStatus == PatientStatus.inSurveillance.rawValue,
+      let d = LocalDate(iso: asOf)
+    else { return false }
+    return reviewBy <= d.addingDays(Self.reviewWindowDays).iso
+  }
+}
+
 extension ReportModel.PatientRow {
   static func fetchCursor(_ db: Database, runId: Int64) throws -> some Cursor<Self> {
     try Row.fetchCursor(
@@ -181,7 +232,8 @@ extension ReportModel.WarningRow {
               FROM warning w LEFT JOIN source_file s ON s.id = w.source_file_id WHERE w.check_run_id IS NULL
             UNION ALL
             SELECT w.code, w.nhs_number, w.record_kind, w.record_id,
-              COALESCE(sp.path, se.path, sr.path), COALESCE(p.source_line, e.source_line, r.source_line), w.detail, 1,
+              COALESCE(sp.path, se.path, sr.path, sx.path),
+              COALESCE(p.source_line, e.source_line, r.source_line, x.source_line), w.detail, 1,
               w.id
               FROM warning w
               LEFT JOIN procedure p ON w.record_kind = 'procedure' AND p.procedure_id = w.record_id
@@ -190,6 +242,8 @@ extension ReportModel.WarningRow {
               LEFT JOIN source_file se ON se.id = e.source_file_id
               LEFT JOIN result r ON w.record_kind = 'result' AND r.result_id = w.record_id
               LEFT JOIN source_file sr ON sr.id = r.source_file_id
+              LEFT JOIN exception x ON w.record_kind = 'exception' AND x.exception_id = w.record_id
+              LEFT JOIN source_file sx ON sx.id = x.source_file_id
               WHERE w.check_run_id = ?))
         WHERE example <= ?
         ORDER BY part, code, nhs_number, record_id, id

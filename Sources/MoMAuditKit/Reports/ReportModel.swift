@@ -70,6 +70,31 @@ package struct ReportModel: Sendable, Codable, Equatable {
     package var evidence: [String]
   }
 
+  /// A finding an exception in force took off the worklist (excepted.csv).
+  package struct ExceptedRow: Sendable, Codable, Equatable {
+    package var finding: FindingRow
+    package var exceptionId: String
+    package var reason: String
+    package var recordedBy: String
+    package var reviewBy: String
+  }
+
+  /// An exception of a MoM patient of the run, recorded on or before its
+  /// as-of date, with its state then (surveillance-rules.md §8).
+  package struct ExceptionRow: Sendable, Codable, Equatable {
+    package var exceptionId: String
+    package var nhsNumber: String
+    package var finding: String
+    package var procedureId: String?
+    package var reason: String
+    package var recordedBy: String
+    package var recordedOn: String
+    package var reviewBy: String
+    /// `in_force`, `expired` or `too_long`.
+    package var state: String
+    package var patientStatus: String
+  }
+
   package struct PatientRow: Sendable, Codable, Equatable {
     package var nhsNumber: String
     package var status: String
@@ -139,6 +164,10 @@ package struct ReportModel: Sendable, Codable, Equatable {
   package var run: Run
   package var files: [SourceFile]
   package var findings: [FindingRow]
+  /// Findings excepted by clinicians' decisions, in findings.csv's order.
+  package var excepted: [ExceptedRow] = []
+  /// The run's exceptions, by exception id.
+  package var exceptions: [ExceptionRow] = []
   package var patients: [PatientRow]
   package var implants: [ImplantRow]
   package var flags: [FlagRow]
@@ -194,6 +223,8 @@ package struct ReportModel: Sendable, Codable, Equatable {
     return ReportModel(
       run: run, files: try SourceFile.fetchAll(db),
       findings: try Array(FindingRow.fetchCursor(db, runId: run.id)),
+      excepted: try Array(ExceptedRow.fetchCursor(db, runId: run.id)),
+      exceptions: try Array(ExceptionRow.fetchCursor(db, runId: run.id)),
       patients: try Array(PatientRow.fetchCursor(db, runId: run.id)),
       implants: try Array(ImplantRow.fetchCursor(db, runId: run.id)),
       flags: try Array(FlagRow.fetchCursor(db, runId: run.id)),

@@ -36,14 +36,14 @@ package struct Reporter {
   }
 
   package static let fileNames = [
-    "report.html", "findings.csv", "patients.csv", "submission.csv", "rejects.csv", "withdrawn.csv", "warnings.csv",
-    "aggregates.csv", "summary.json", "datapackage.json",
+    "report.html", "findings.csv", "excepted.csv", "patients.csv", "submission.csv", "rejects.csv", "withdrawn.csv",
+    "warnings.csv", "aggregates.csv", "summary.json", "datapackage.json",
   ]
 
   /// The CSVs people open in a spreadsheet: written with a byte order mark
   /// under `--excel`. submission.csv is for a machine and never has one.
   package static let humanFacingCSVs: Set<String> = [
-    "findings.csv", "patients.csv", "rejects.csv", "withdrawn.csv", "warnings.csv", "aggregates.csv",
+    "findings.csv", "excepted.csv", "patients.csv", "rejects.csv", "withdrawn.csv", "warnings.csv", "aggregates.csv",
   ]
 
   package static let byteOrderMark = "\u{FEFF}"
@@ -101,6 +101,9 @@ package struct Reporter {
       try out.write(name, options.excel && humanFacingCSVs.contains(name) ? byteOrderMark + text : text)
     }
     try csv("findings.csv", CSVReports.findingsHeader, try ReportModel.FindingRow.fetchCursor(db, runId: id, evidence: false), CSVReports.cells)
+    try csv(
+      "excepted.csv", CSVReports.exceptedHeader, try ReportModel.ExceptedRow.fetchCursor(db, runId: id, evidence: false),
+      CSVReports.cells)
     try csv("patients.csv", CSVReports.patientsHeader, try ReportModel.PatientRow.fetchCursor(db, runId: id), CSVReports.cells)
     let pseudonym = options.pseudonymiser.map { p in { p.pseudonym($0) } }
     try csv("submission.csv", CSVReports.submissionHeader, try ReportModel.ImplantRow.fetchCursor(db, runId: id)) {
@@ -124,6 +127,7 @@ package struct Reporter {
     let pseudonym = options.pseudonymiser.map { p in { p.pseudonym($0) } }
     return [
       ("findings.csv", CSVReports.findings(model)),
+      ("excepted.csv", CSVReports.excepted(model)),
       ("patients.csv", CSVReports.patients(model)),
       ("submission.csv", CSVReports.submission(model, pseudonym: pseudonym)),
       ("rejects.csv", CSVReports.rejects(model)),

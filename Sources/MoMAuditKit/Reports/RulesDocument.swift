@@ -59,6 +59,31 @@ package enum RulesDocument {
       s += "Source: \(d.source).\n\n"
       s += parameterTable(d.parameters, pack: pack)
     }
+    s += """
+      ## Clinicians' exceptions (§8)
+
+      An exception (a row of an exceptions file) records a clinician's decision that one requirement, or `ALL`,
+      does not apply to a patient (or, with a `procedure_id`, to one implant) until `review_by`. It is **in
+      force** on D when `recorded_on` ≤ D ≤ `review_by` and `review_by` is at most `exception_max_months` after
+      `recorded_on`; a longer one is never in force and gets the warning `EXCEPTION_TOO_LONG`. An exception
+      recorded after D is ignored. A finding is **excepted** when an exception in force has its NHS number, its
+      code (or `ALL`) and, when the exception names a `procedure_id`, the finding's implant (for a patient-level
+      finding, the governing implant it names). Among several, the latest `review_by`, then the smallest
+      `exception_id`, applies. An excepted finding is not a missed follow-up: it leaves the worklist and
+      `findings.csv` and is listed in `excepted.csv` with the exception. A finding whose matching exceptions
+      are none in force and at least one expired (`review_by` before D) stays a finding, its detail ending
+      "exception E expired on YYYY-MM-DD" (E: the latest `review_by`, then the smallest id). Groups, due dates,
+      flags and warnings are computed as without exceptions.
+
+      Figures per requirement, among the patients (implants, for implant-level findings) it applies to:
+      overdue (with a finding), excepted (no finding, at least one excepted), exception rate = excepted /
+      applies to, compliance = 1 − overdue / (applies to − excepted).
+
+      Source: \(ExceptionPolicy.source).
+
+
+      """
+    s += parameterTable(ExceptionPolicy.parameters, pack: pack)
     s += "## Clinical flags (§5)\n\nListed for clinicians; never counted as missed follow-ups.\n\n"
     for f in ClinicalFlags.descriptions {
       s += "- `\(f.code)`: \(f.summary).\n"

@@ -13,7 +13,7 @@ package enum RunHistory {
     package var momPatients: Int
     package var inSurveillance: Int
     package var findings: Int
-    /// Findings excepted by clinicians' decisions (none before exceptions are read).
+    /// Findings excepted by clinicians' decisions (surveillance-rules.md §8).
     package var excepted: Int
     /// Findings (missed follow-ups) per finding code, every code of the rules.
     package var overdue: [String: Int]
@@ -31,7 +31,8 @@ package enum RunHistory {
       db,
       sql: """
         SELECT id, as_of, pack_name, local_protocol, patients_mom, patients_in_surveillance,
-          (SELECT count(*) FROM finding f WHERE f.check_run_id = check_run.id) AS findings
+          (SELECT count(*) FROM finding f WHERE f.check_run_id = check_run.id) AS findings,
+          (SELECT count(*) FROM excepted_finding x WHERE x.check_run_id = check_run.id) AS excepted
         FROM check_run ORDER BY as_of, id
         """
     ).map { r in
@@ -40,7 +41,7 @@ package enum RunHistory {
       return Entry(
         runId: id, asOf: r["as_of"], rulePack: r["pack_name"], localProtocol: r["local_protocol"],
         momPatients: r["patients_mom"], inSurveillance: r["patients_in_surveillance"], findings: r["findings"],
-        excepted: 0, overdue: Dictionary(uniqueKeysWithValues: codes.map { ($0, counts[$0] ?? 0) }))
+        excepted: r["excepted"], overdue: Dictionary(uniqueKeysWithValues: codes.map { ($0, counts[$0] ?? 0) }))
     }
   }
 

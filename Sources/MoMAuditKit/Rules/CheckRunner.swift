@@ -14,6 +14,8 @@ package struct CheckSummary: Sendable, Equatable {
   package var implantsMoM = 0
   package var inSurveillance = 0
   package var findings = 0
+  /// Findings an exception in force took off the worklist.
+  package var excepted = 0
   package var flags = 0
   package var warnings = 0
 }
@@ -76,7 +78,7 @@ package struct CheckRunner {
         let context = PatientContext(
           nhsNumber: group.nhsNumber, procedures: group.procedures, events: tests.isEmpty ? group.events : group.events + tests,
           asOf: asOf, pack: pack, assembledTests: tests.isEmpty ? [] : Set(tests.map(\.eventId)))
-        let result = PatientResult(context: context, assemblyWarnings: assembly)
+        let result = PatientResult(context: context, assemblyWarnings: assembly, exceptions: group.exceptions)
         try out.write(result)
         summary.warnings += result.warnings.count
         if !context.implants.isEmpty {
@@ -84,6 +86,7 @@ package struct CheckRunner {
           summary.implantsMoM += context.implants.count
           if context.status == .inSurveillance { summary.inSurveillance += 1 }
           summary.findings += result.findings.count
+          summary.excepted += result.excepted.count
           summary.flags += result.flags.count
         }
       }
@@ -139,6 +142,7 @@ package struct CheckRunner {
         metadata: [
           "run": "\(runId)", "as_of": "\(asOf.iso)", "pack": "\(pack.name)", "mom_patients": "\(summary.patientsMoM)",
           "in_surveillance": "\(summary.inSurveillance)", "findings": "\(summary.findings)",
+          "excepted": "\(summary.excepted)",
           "flags": "\(summary.flags)", "warnings": "\(summary.warnings)",
         ])
       return (.commit, summary)
@@ -162,20 +166,29 @@ extension DatabaseQueue {
 /// Everything the check decides about one patient.
 package struct PatientResult: Sendable {
   package let context: PatientContext
+  /// Missed follow-ups: the rules' findings less the excepted ones (§8).
   package let findings: [Finding]
+  package let excepted: [ExceptedFinding]
+  /// The patient's exceptions recorded on or before D, with their state.
+  package let exceptionStates: [(exception: ExceptionRecord, state: ExceptionPolicy.State)]
   package let flags: [ClinicalFlag]
   package let warnings: [CheckWarning]
 
-  package init(context: PatientContext, assemblyWarnings: [CheckWarning] = []) {
+  /// `exceptions`: the patient's, recorded on or before D.
+  package init(context: PatientContext, assemblyWarnings: [CheckWarning] = [], exceptions: [ExceptionRecord] = []) {
     self.context = context
-    warnings = assemblyWarnings + DataQuality.warnings(context)
+    var found: [Finding] = []
     if context.status == .inSurveillance && !context.implants.isEmpty {
-      findings = allRules.flatMap { $0.evaluate(context) }
+      found = allRules.flatMap { $0.evaluate(context) }
       flags = ClinicalFlags.evaluate(context)
     } else {
-      findings = []
       flags = []
     }
+    let outcome = ExceptionPolicy(pack: context.pack, asOf: context.asOf).apply(found, exceptions: exceptions)
+    findings = outcome.findings
+    excepted = outcome.excepted
+    exceptionStates = outcome.states
+    warnings = assemblyWarnings + DataQuality.warnings(context) + outcome.warnings
   }
 }
 
@@ -187,9 +200,11 @@ struct PatientGroup: Sendable {
   var events: [EventRecord]
   /// Laboratory results, assembled into ion tests by IonTestAssembly.
   var results: [ResultRecord] = []
+  /// Clinicians' exceptions recorded on or before D (surveillance-rules.md §8).
+  var exceptions: [ExceptionRecord] = []
 
   /// Every patient with a record dated on or before `asOf`, in NHS-number
-  /// order: three cursors (procedures, events, results) merged, never a
+  /// order: four cursors (procedures, events, results, exceptions) merged, never a
   /// query per patient. Read through the C API on GRDB's statements.
   static func forEach(_ db: Database, asOf: LocalDate, _ body: (PatientGroup) throws -> Void) throws {
     // Withdrawn records (sources.md §3) are kept but never checked.
@@ -203,16 +218,21 @@ struct PatientGroup: Sendable {
       sql: "SELECT \(EventRecord.columns) FROM event NOT INDEXED WHERE event_date <= ? AND withdrawn_by IS NULL ORDER BY nhs_number")
     let results = try db.makeStatement(
       sql: "SELECT \(ResultRecord.columns) FROM result NOT INDEXED WHERE sample_date <= ? AND withdrawn_by IS NULL ORDER BY nhs_number")
+    let exceptions = try db.makeStatement(
+      sql: "SELECT \(ExceptionRecord.columns) FROM exception WHERE recorded_on <= ? AND withdrawn_by IS NULL ORDER BY nhs_number")
     try procs.setArguments([asOf.iso])
     try events.setArguments([asOf.iso])
     try results.setArguments([asOf.iso])
+    try exceptions.setArguments([asOf.iso])
     let ps = procs.sqliteStatement
     let es = events.sqliteStatement
     let rs = results.sqliteStatement
+    let xs = exceptions.sqliteStatement
     defer {
       sqlite3_reset(ps)
       sqlite3_reset(es)
       sqlite3_reset(rs)
+      sqlite3_reset(xs)
     }
     func next(_ s: SQLiteStatement, _ statement: Statement) throws -> Bool {
       let rc = sqlite3_step(s)
@@ -225,9 +245,10 @@ struct PatientGroup: Sendable {
     var nextProc = try next(ps, procs) ? ProcedureRecord(statement: ps) : nil
     var nextEvent = try next(es, events) ? EventRecord(statement: es) : nil
     var nextResult = try next(rs, results) ? ResultRecord(statement: rs) : nil
-    while nextProc != nil || nextEvent != nil || nextResult != nil {
-      let nhs = [nextProc?.nhsNumber, nextEvent?.nhsNumber, nextResult?.nhsNumber].compactMap { $0 }
-        .min(by: codePointLess)!
+    var nextException = try next(xs, exceptions) ? ExceptionRecord(statement: xs) : nil
+    while nextProc != nil || nextEvent != nil || nextResult != nil || nextException != nil {
+      let nhs = [nextProc?.nhsNumber, nextEvent?.nhsNumber, nextResult?.nhsNumber, nextException?.nhsNumber]
+        .compactMap { $0 }.min(by: codePointLess)!
       var group = PatientGroup(nhsNumber: nhs, procedures: [], events: [])
       while let p = nextProc, p.nhsNumber == nhs {
         group.procedures.append(p)
@@ -240,6 +261,10 @@ struct PatientGroup: Sendable {
       while let r = nextResult, r.nhsNumber == nhs {
         group.results.append(r)
         nextResult = try next(rs, results) ? ResultRecord(statement: rs) : nil
+      }
+      while let x = nextException, x.nhsNumber == nhs {
+        group.exceptions.append(x)
+        nextException = try next(xs, exceptions) ? ExceptionRecord(statement: xs) : nil
       }
       try body(group)
     }
@@ -254,14 +279,16 @@ struct RunWriter {
   let insertFinding: Statement
   let insertFlag: Statement
   let insertWarning: Statement
+  let insertExcepted: Statement
+  let insertRunException: Statement
 
   init(db: Database, runId: Int64) throws {
     self.runId = runId
     insertPatient = try db.makeStatement(sql: """
       INSERT INTO run_patient (check_run_id, nhs_number, status, status_date, groups, next_review_due, next_ions_due,
         last_review, last_ion_test, last_cobalt_ug_l, last_chromium_ug_l, open_findings, clinical_flags,
-        last_cobalt_comparator, last_chromium_comparator)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+        last_cobalt_comparator, last_chromium_comparator, review_procedure_id)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
       """)
     insertImplant = try db.makeStatement(sql: """
       INSERT INTO run_implant (check_run_id, procedure_id, nhs_number, side, procedure_date, procedure_type,
@@ -272,8 +299,19 @@ struct RunWriter {
       """)
     insertFinding = try db.makeStatement(sql: """
       INSERT INTO finding (check_run_id, nhs_number, finding, procedure_id, side, surveillance_group, due_date,
-        days_overdue, last_done, trust_code, site_code, consultant_code, detail, evidence)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+        days_overdue, last_done, trust_code, site_code, consultant_code, detail, evidence, expired_exception_id)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+      """)
+    insertExcepted = try db.makeStatement(sql: """
+      INSERT INTO excepted_finding (check_run_id, nhs_number, finding, procedure_id, side, surveillance_group, due_date,
+        days_overdue, last_done, trust_code, site_code, consultant_code, detail, evidence, exception_id, reason,
+        recorded_by, review_by)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+      """)
+    insertRunException = try db.makeStatement(sql: """
+      INSERT INTO run_exception (check_run_id, exception_id, nhs_number, finding, procedure_id, reason, recorded_by,
+        recorded_on, review_by, state, patient_status)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?)
       """)
     insertFlag = try db.makeStatement(sql: """
       INSERT INTO clinical_flag (check_run_id, nhs_number, flag, procedure_id, detail) VALUES (?,?,?,?,?)
@@ -327,13 +365,14 @@ struct RunWriter {
     let inSurveillance = c.status == .inSurveillance
     let groups = Set(c.activeImplants.compactMap(\.group)).sorted().map(\.rawValue).joined(separator: ";")
     let lastTest = c.latestIonTest
+    let review = inSurveillance ? c.reviewSchedule : nil
     try insertPatient.execute(arguments: [
       runId, c.nhsNumber, c.status.rawValue, c.statusDate?.iso, groups,
-      inSurveillance ? c.reviewSchedule?.due.iso : nil, inSurveillance ? c.ionSchedule?.due.iso : nil,
+      review?.due.iso, inSurveillance ? c.ionSchedule?.due.iso : nil,
       c.reviews.last?.eventDate.iso, lastTest?.eventDate.iso, lastTest?.cobaltMicrograms, lastTest?.chromiumMicrograms,
       orderedUnique(r.findings.map(\.code)).joined(separator: ";"),
       orderedUnique(r.flags.map(\.code)).joined(separator: ";"),
-      lastTest?.cobaltComparator?.rawValue, lastTest?.chromiumComparator?.rawValue,
+      lastTest?.cobaltComparator?.rawValue, lastTest?.chromiumComparator?.rawValue, review?.governing.id,
     ])
     let patientLevel = r.findings.contains { f in allRules.contains { $0.description.code == f.code && $0.description.level == .patient } }
     for i in c.implants {
@@ -354,7 +393,22 @@ struct RunWriter {
       let evidence = try evidenceJSON(f.evidence)
       try insertFinding.execute(arguments: [
         runId, f.nhsNumber, f.code, f.procedureId, f.side.rawValue, f.group.rawValue, f.due.iso, f.daysOverdue,
-        f.lastDone?.iso, f.trustCode, f.siteCode, f.consultantCode, f.detail, evidence,
+        f.lastDone?.iso, f.trustCode, f.siteCode, f.consultantCode, f.detail, evidence, f.expiredExceptionId,
+      ])
+    }
+    for e in r.excepted {
+      let f = e.finding
+      let x = e.exception
+      try insertExcepted.execute(arguments: [
+        runId, f.nhsNumber, f.code, f.procedureId, f.side.rawValue, f.group.rawValue, f.due.iso, f.daysOverdue,
+        f.lastDone?.iso, f.trustCode, f.siteCode, f.consultantCode, f.detail, try evidenceJSON(f.evidence),
+        x.exceptionId, x.reason.rawValue, x.recordedBy, x.reviewBy.iso,
+      ])
+    }
+    for (x, state) in r.exceptionStates {
+      try insertRunException.execute(arguments: [
+        runId, x.exceptionId, x.nhsNumber, x.finding.rawValue, x.procedureId, x.reason.rawValue, x.recordedBy,
+        x.recordedOn.iso, x.reviewBy.iso, state.rawValue, c.status.rawValue,
       ])
     }
     for fl in r.flags {

@@ -28,6 +28,8 @@ package struct Finding: Sendable, Equatable {
   package var trustCode: String?
   package var siteCode: String?
   package var consultantCode: String?
+  /// The expired exception its detail names (surveillance-rules.md §8), if any.
+  package var expiredExceptionId: String? = nil
 
   init(code: String, context: PatientContext, implant: Implant, due: LocalDate, lastDone: LocalDate?, detail: String, evidence: [String]) {
     self.code = code

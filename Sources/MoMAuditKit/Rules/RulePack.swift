@@ -104,6 +104,7 @@ package enum ParameterKey: String, CaseIterable, Sendable {
   case cobaltRoundingBandHighNmol = "cobalt_rounding_band_high_nmol_l"
   case chromiumRoundingBandLowNmol = "chromium_rounding_band_low_nmol_l"
   case chromiumRoundingBandHighNmol = "chromium_rounding_band_high_nmol_l"
+  case exceptionMaxMonths = "exception_max_months"
 }
 
 extension RulePack {
@@ -153,6 +154,9 @@ extension RulePack {
         "surveillance-rules.md §6", true),
       p(.chromiumRoundingBandHighNmol, 135, "nmol/L", "chromium rounding band, high end", "surveillance-rules.md §6",
         true),
+      p(.exceptionMaxMonths, 12, "months",
+        "longest an exception may run from recorded_on to review_by; a longer one is never in force (EXCEPTION_TOO_LONG)",
+        "QOF exception reporting: exceptions are reviewed yearly (surveillance-rules.md §8)", false),
     ])
 
   private static func p(

@@ -78,6 +78,10 @@ package final class IngestWriter {
       result_id, nhs_number, sample_id, sample_date, analyte, value, comparator, unit, value_ug_l,
       specimen, note, content_hash, source_file_id, source_line, source_location, row_hash
       """,
+    .exception: """
+      exception_id, nhs_number, finding, procedure_id, reason, recorded_by, recorded_on, review_by, note,
+      content_hash, source_file_id, source_line, source_location, row_hash
+      """,
   ]
 
   init(db: Database, fileId: Int64, path: String) throws {
@@ -178,6 +182,7 @@ package final class IngestWriter {
     case .procedure: return 21
     case .event: return 18
     case .result: return 12
+    case .exception: return 10
     }
   }
 

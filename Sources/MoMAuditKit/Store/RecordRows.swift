@@ -107,6 +107,22 @@ extension ResultRecord {
   }
 }
 
+extension ExceptionRecord {
+  static let columns = """
+    exception_id, nhs_number, finding, procedure_id, reason, recorded_by, recorded_on, review_by
+    """
+
+  /// The note is not read back: no rule uses free text.
+  init(statement s: SQLiteStatement) {
+    self.init(
+      exceptionId: columnText(s, 0) ?? "", nhsNumber: columnText(s, 1) ?? "",
+      finding: columnText(s, 2).flatMap { ExceptionFinding(rawValue: $0) } ?? .all, procedureId: columnText(s, 3),
+      reason: columnText(s, 4).flatMap { ExceptionReason(rawValue: $0) } ?? .individualPlan,
+      recordedBy: columnText(s, 5) ?? "", recordedOn: columnDate(s, 6) ?? LocalDate(dayNumber: 0),
+      reviewBy: columnDate(s, 7) ?? LocalDate(dayNumber: 0), note: nil)
+  }
+}
+
 @inline(__always) func columnText(_ s: SQLiteStatement, _ i: Int32) -> String? {
   guard let p = sqlite3_column_text(s, i) else { return nil }
   return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(s, i))), as: UTF8.self)

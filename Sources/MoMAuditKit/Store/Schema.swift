@@ -357,6 +357,79 @@ package enum Schema {
           ALTER TABLE result ADD COLUMN row_hash INTEGER;
           """)
     }
+    // Clinicians' exceptions (revision 3, surveillance-rules.md §8): a
+    // fourth record kind, loaded, replaced and withdrawn like the others.
+    // A check run stores the findings an exception in force took off the
+    // worklist (`excepted_finding`, the columns of `finding` and the
+    // exception's), the expired exception a finding's detail names, and
+    // the state of each exception of its MoM patients (section 8 of the
+    // report), and each patient's governing implant of review (section 10).
+    m.registerMigration("v11: exceptions") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE exception (
+            exception_id TEXT PRIMARY KEY,
+            nhs_number TEXT NOT NULL,
+            finding TEXT NOT NULL,            -- a finding code, or ALL
+            procedure_id TEXT,                -- limits it to findings naming this implant
+            reason TEXT NOT NULL,             -- clinically_unsuitable | informed_dissent | individual_plan
+            recorded_by TEXT NOT NULL,
+            recorded_on TEXT NOT NULL,
+            review_by TEXT NOT NULL,
+            note TEXT,
+            content_hash TEXT NOT NULL,
+            source_file_id INTEGER NOT NULL REFERENCES source_file(id),
+            source_line INTEGER,
+            source_location TEXT,
+            withdrawn_by INTEGER,
+            row_hash INTEGER
+          ) STRICT;
+          CREATE INDEX exception_withdrawn ON exception(withdrawn_by) WHERE withdrawn_by IS NOT NULL;
+
+          ALTER TABLE finding ADD COLUMN expired_exception_id TEXT;
+          -- The governing implant of the patient's periodic review (§4.1): the
+          -- unit a patient counts for in the report's funnel plots.
+          ALTER TABLE run_patient ADD COLUMN review_procedure_id TEXT;
+
+          CREATE TABLE excepted_finding (
+            id INTEGER PRIMARY KEY,
+            check_run_id INTEGER NOT NULL REFERENCES check_run(id),
+            nhs_number TEXT NOT NULL,
+            finding TEXT NOT NULL,
+            procedure_id TEXT NOT NULL,
+            side TEXT NOT NULL,
+            surveillance_group TEXT NOT NULL,
+            due_date TEXT NOT NULL,
+            days_overdue INTEGER NOT NULL,
+            last_done TEXT,
+            trust_code TEXT,
+            site_code TEXT,
+            consultant_code TEXT,
+            detail TEXT NOT NULL,
+            evidence TEXT NOT NULL,
+            exception_id TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            recorded_by TEXT NOT NULL,
+            review_by TEXT NOT NULL
+          ) STRICT;
+          CREATE INDEX excepted_finding_run ON excepted_finding(check_run_id);
+
+          CREATE TABLE run_exception (
+            check_run_id INTEGER NOT NULL REFERENCES check_run(id),
+            exception_id TEXT NOT NULL,
+            nhs_number TEXT NOT NULL,
+            finding TEXT NOT NULL,
+            procedure_id TEXT,
+            reason TEXT NOT NULL,
+            recorded_by TEXT NOT NULL,
+            recorded_on TEXT NOT NULL,
+            review_by TEXT NOT NULL,
+            state TEXT NOT NULL,              -- in_force | expired | too_long
+            patient_status TEXT NOT NULL,     -- the patient's status in the run
+            PRIMARY KEY (check_run_id, exception_id)
+          ) STRICT, WITHOUT ROWID;
+          """)
+    }
     return m
   }
 }

@@ -32,11 +32,20 @@ struct ScenarioTests {
   static func model(_ scenario: String, asOf: String) throws -> ReportModel {
     if !steps(scenario).isEmpty { return try deliver(scenario, asOf: asOf).model }
     let manifest = Paths.scenarios.appendingPathComponent(scenario).appendingPathComponent("delivery/sources.toml").path
-    guard FileManager.default.fileExists(atPath: manifest) else { return try audit(inputs(scenario), asOf: asOf) }
+    guard FileManager.default.fileExists(atPath: manifest) else {
+      return try audit(inputs(scenario), asOf: asOf, pack: try pack(scenario))
+    }
     let db = try AuditDatabase.inMemory()
     _ = try Ingester(db: db, logger: quietLogger).ingest(groups: InputGroup.groups(try SourcesManifest.load(path: manifest), encoding: nil))
     let summary = try CheckRunner(db: db, logger: quietLogger, pack: .mhra2017, asOf: LocalDate(iso: asOf)!).run()
     return try db.read { try ReportModel.load($0, runId: summary.runId)! }
+  }
+
+  /// The pack with `check-profile.toml`'s parameters when the scenario has one (a local protocol).
+  static func pack(_ scenario: String) throws -> RulePack {
+    let path = Paths.scenarios.appendingPathComponent(scenario).appendingPathComponent("check-profile.toml").path
+    guard FileManager.default.fileExists(atPath: path) else { return .mhra2017 }
+    return try RulePack.mhra2017.overriding(Profile.load(path: path).parameters)
   }
 
   /// The folders of `steps/`, in name order: one delivery each.
@@ -133,6 +142,30 @@ struct ScenarioTests {
       [$0.nhsNumber, $0.finding, $0.procedureId, $0.side, $0.group, $0.dueDate, String($0.daysOverdue), $0.lastDone ?? ""]
     }
     #expect(actual == expected)
+  }
+
+  @Test("excepted findings, expiry notes and exceptions due for review match (surveillance-rules.md §8)", arguments: names.filter {
+    read($0, "expected-excepted.csv") != nil
+  })
+  func exceptions(_ scenario: String) throws {
+    let asOf = Self.read(scenario, "as-of")!.trimmingCharacters(in: .whitespacesAndNewlines)
+    let model = try Self.model(scenario, asOf: asOf)
+    let expected = parseCSV(Self.read(scenario, "expected-excepted.csv")!).dropFirst().map { $0.joined(separator: ",") }
+    #expect(model.excepted.map { "\($0.finding.nhsNumber),\($0.finding.finding),\($0.finding.procedureId),\($0.exceptionId)" } == expected)
+    // excepted.csv: findings.csv's columns, then the exception's, one row per excepted finding.
+    let file = parseCSV(Reporter.files(model).first { $0.0 == "excepted.csv" }!.1)
+    #expect(file.first == CSVReports.exceptedHeader)
+    #expect(file.dropFirst().map { "\($0[0]),\($0[1]),\($0[2]),\($0[12])" } == expected)
+    // No excepted finding is on the worklist.
+    let open = Set(model.findings.map { "\($0.nhsNumber) \($0.finding) \($0.procedureId)" })
+    #expect(model.excepted.allSatisfy { !open.contains("\($0.finding.nhsNumber) \($0.finding.finding) \($0.finding.procedureId)") })
+    let notes = parseCSV(Self.read(scenario, "expected-expiry.csv") ?? "h\n").dropFirst()
+    let noted = model.findings.filter { $0.detail.contains("; exception ") }
+    #expect(noted.map { "\($0.nhsNumber) \($0.finding) \($0.procedureId)" } == notes.map { "\($0[0]) \($0[1]) \($0[2])" })
+    for (f, n) in zip(noted, notes) { #expect(f.detail.hasSuffix(n[3]), "\(f.detail)") }
+    if let review = Self.read(scenario, "expected-review.csv") {
+      #expect(model.exceptions.filter { $0.dueForReview(asOf: asOf) }.map(\.exceptionId) == Array(parseCSV(review).dropFirst().map { $0[0] }))
+    }
   }
 
   @Test("patient statuses and groups match", arguments: names)

@@ -27,7 +27,7 @@ struct HostileInputTests {
     ("nul-byte.csv", .loaded(read: 3, accepted: 2, rejectCodes: ["NUL_CHARACTER"])),
     ("empty.csv", .refused("the file is empty (0 bytes)")),
     ("header-only.csv", .loaded(read: 0, accepted: 0, rejectCodes: [])),
-    ("unknown-header.csv", .refused("the header has none of procedure_id, event_id, result_id or analyte, so the file is neither procedures, events nor results")),
+    ("unknown-header.csv", .refused("the header has none of procedure_id, event_id, result_id, analyte or exception_id, so the file is neither procedures, events, results nor exceptions")),
     ("missing-required-header.csv", .refused("missing required column procedure_type")),
     ("duplicate-header.csv", .refused("the header names column \"bearing\" twice")),
     ("duplicate-ids.csv", .loaded(read: 4, accepted: 3, rejectCodes: ["DUPLICATE_ID"])),
@@ -44,7 +44,7 @@ struct HostileInputTests {
         rejectCodes: ["INVALID_NUMBER", "INVALID_NUMBER", "INVALID_NUMBER", "NEGATIVE_VALUE", "INVALID_NUMBER", "UNKNOWN_CODE", "INVALID_DATE", "NEGATIVE_VALUE"])
     ),
     ("results-implicit-ids.csv", .loaded(read: 4, accepted: 2, rejectCodes: ["MISSING_FIELD", "DUPLICATE_ID"])),
-    ("one-column-pipe.csv", .refused("the header has none of procedure_id, event_id, result_id or analyte, so the file is neither procedures, events nor results (one column: is the file delimited by something other than a comma?")),
+    ("one-column-pipe.csv", .refused("the header has none of procedure_id, event_id, result_id, analyte or exception_id, so the file is neither procedures, events, results nor exceptions (one column: is the file delimited by something other than a comma?")),
   ]
 
   /// Profiles and manifests that are wrong: refused before anything loads.

@@ -198,11 +198,11 @@ struct CSVFileTests {
       ),
       (
         "nhs_number,procedure_date,side,procedure_type,bearing",
-        "the header has none of procedure_id, event_id, result_id or analyte, so the file is neither procedures, events nor results"
+        "the header has none of procedure_id, event_id, result_id, analyte or exception_id, so the file is neither procedures, events, results nor exceptions"
       ),
       (
         "procedure id,nhs_number,procedure_date,side,procedure_type,bearing",
-        "the header has none of procedure_id, event_id, result_id or analyte, so the file is neither procedures, events nor results"
+        "the header has none of procedure_id, event_id, result_id, analyte or exception_id, so the file is neither procedures, events, results nor exceptions"
       ),
       ("procedure_id,nhs_number,procedure_date,side,bearing", "missing required column procedure_type"),
       ("procedure_id,nhs_number,procedure_date,bearing", "missing required columns side, procedure_type"),
@@ -214,7 +214,9 @@ struct CSVFileTests {
       ),
       ("result_id,nhs_number,sample_date,analyte,value", "missing required column unit"),
       ("nhs_number,sample_date,analyte,value,unit", "missing required column result_id"),
-      ("exception_id,nhs_number,procedure_id", "the header has exception_id: exceptions files are not read by this version of momaudit"),
+      // exception_id decides first: its procedure_id column does not make it a procedures file.
+      ("exception_id,nhs_number,procedure_id", "missing required columns finding, reason, recorded_by, recorded_on, review_by"),
+      ("exception_id,nhs_number,procedure_id,event_id", "missing required columns finding, reason, recorded_by, recorded_on, review_by"),
       ("event_id,event_type", "missing required columns nhs_number, event_date"),
     ])
   func headerRefused(_ header: String, _ reason: String) throws {

@@ -145,6 +145,48 @@ struct CumulativeDeliveryTests {
     #expect(try IX.strings(db, "SELECT CAST(records_withdrawn AS TEXT) FROM source_file ORDER BY id DESC LIMIT 1") == ["1"])
   }
 
+  @Test("exceptions are records like the others: re-sent unchanged, changed replaced, absent withdrawn; a withdrawn exception excepts nothing")
+  func exceptionsDelivery() throws {
+    let t = TempDir()
+    defer { t.cleanup() }
+    let db = try AuditDatabase.inMemory()
+    let header = "exception_id,nhs_number,finding,reason,recorded_by,recorded_on,review_by"
+    func x(_ id: String, review: String = "2025-12-31") -> String {
+      "\(id),\(IX.nhs[0]),ALL,informed_dissent,C1,2025-01-01,\(review)"
+    }
+    func check() throws -> ReportModel {
+      let id = try CheckRunner(db: db, logger: quietLogger, pack: .mhra2017, asOf: LocalDate(iso: "2025-06-30")!).run().runId
+      return try db.read { try ReportModel.load($0, runId: id)! }
+    }
+    // An unreviewed resurfacing of 2006: findings, all of one patient.
+    _ = try Self.deliver(db, t, "pas", ["procedures.csv": IX.lines(IX.procHeader, [IX.proc("P1")])], source: "pas", cumulative: false)
+    let open = try check().findings.map(\.finding)
+    #expect(!open.isEmpty)
+
+    let q1 = try Self.deliver(db, t, "q1", ["exceptions.csv": IX.lines(header, [x("X1"), x("X2")])])
+    #expect(q1.map(\.recordsAdded) == [2])
+    let m1 = try check()
+    #expect(m1.findings.isEmpty)
+    // Both in force with the same review_by: the smaller id applies.
+    #expect(m1.excepted.map(\.finding.finding) == open)
+    #expect(Set(m1.excepted.map(\.exceptionId)) == ["X1"])
+
+    // X1 absent, X2 changed: X1 withdrawn, X2 replaced; X2 applies.
+    let q2 = try Self.deliver(db, t, "q2", ["exceptions.csv": IX.lines(header, [x("X2", review: "2025-11-30")])], percent: 50)
+    #expect(q2.map { [$0.recordsAdded, $0.recordsUnchanged, $0.recordsReplaced, $0.recordsWithdrawn] } == [[0, 0, 1, 1]])
+    #expect(Set(try check().excepted.map(\.exceptionId)) == ["X2"])
+    // The same snapshot again: unchanged.
+    let q3 = try Self.deliver(db, t, "q3", ["exceptions.csv": IX.lines(header, [x("X2", review: "2025-11-30")])])
+    #expect(q3.map { [$0.recordsAdded, $0.recordsUnchanged, $0.recordsReplaced, $0.recordsWithdrawn] } == [[0, 1, 0, 0]])
+    // A snapshot with no exceptions withdraws X2: the findings are back.
+    let q4 = try Self.deliver(db, t, "q4", ["exceptions.csv": IX.lines(header, [])], allow: true)
+    #expect(q4.map(\.recordsWithdrawn) == [1])
+    let m4 = try check()
+    #expect(m4.excepted.isEmpty)
+    #expect(m4.findings.map(\.finding) == open)
+    #expect(m4.withdrawn.map { "\($0.recordKind) \($0.recordId)" } == ["exception X2"])
+  }
+
   @Test("withdrawn.csv lists what was withdrawn since the compared run and is still withdrawn; the check ignores it")
   func withdrawnSinceComparedRun() throws {
     let t = TempDir()
