@@ -1,7 +1,10 @@
 /// aggregates.csv: every aggregate figure of the run in one long table, the
 /// file meant to leave the trust. With small-number suppression (the NHS
 /// Digital rule for published statistics) a count of 1 to 7 is shown as `*`
-/// and any other count is rounded to the nearest 5; 0 stays 0.
+/// and any other count is rounded to the nearest 5; 0 stays 0. A decimal
+/// derived from counts (a proportion, a rate) is `*` when any count it comes
+/// from is 1 to 7, since it would give that count away; funnel-plot limits
+/// (functions of n and the target) and statuses are kept.
 package enum Aggregates {
   package static let header = ["as_of", "table", "key", "measure", "value"]
 
@@ -10,7 +13,34 @@ package enum Aggregates {
     package var table: String
     package var key: String
     package var measure: String
-    package var value: Int
+    package var value: Value
+  }
+
+  package enum Value: Sendable, Equatable {
+    /// A count (suppressed by the rule).
+    case count(Int)
+    /// A decimal derived from these counts (`*` when any of them is 1 to 7).
+    case derived(Double, from: [Int])
+    /// A decimal that gives no count away (a control limit).
+    case decimal(Double)
+    /// A word (a funnel-plot status).
+    case text(String)
+
+    func text(suppress: Bool) -> String {
+      switch self {
+      case .count(let n): return suppress ? suppressed(n) : String(n)
+      case .derived(let v, let counts):
+        return suppress && counts.contains(where: { (1...7).contains($0) }) ? "*" : Aggregates.decimal(v)
+      case .decimal(let v): return Aggregates.decimal(v)
+      case .text(let s): return s
+      }
+    }
+  }
+
+  /// Six decimal places (outputs.md, aggregates.csv).
+  package static func decimal(_ v: Double) -> String {
+    let s = String(format: "%.6f", v)
+    return s == "-0.000000" ? "0.000000" : s
   }
 
   /// The NHS Digital rule: 0 stays 0, 1–7 become `*`, the rest round to the nearest 5.
@@ -24,6 +54,9 @@ package enum Aggregates {
   package static func figures(_ f: ReportFigures) -> [Figure] {
     var out: [Figure] = []
     func add(_ table: String, _ key: String, _ measure: String, _ value: Int) {
+      out.append(Figure(table: table, key: key, measure: measure, value: .count(value)))
+    }
+    func add(_ table: String, _ key: String, _ measure: String, _ value: Value) {
       out.append(Figure(table: table, key: key, measure: measure, value: value))
     }
     add("cohort", "mom_patients", "patients", f.momPatients)
@@ -38,7 +71,15 @@ package enum Aggregates {
       add("requirement", r.finding, "in_scope_\(r.unit)", r.inScope)
       add("requirement", r.finding, "overdue_\(r.unit)", r.overdue)
       add("requirement", r.finding, "findings", r.findings)
+      add("requirement", r.finding, "excepted_\(r.unit)", r.excepted)
+      add("requirement", r.finding, "excepted_findings", r.exceptedFindings)
+      if let rate = r.exceptionRate { add("requirement", r.finding, "exception_rate", .derived(rate, from: [r.excepted, r.inScope])) }
+      if let c = r.compliance {
+        add("requirement", r.finding, "compliance", .derived(c, from: [r.overdue, r.inScope, r.excepted]))
+      }
     }
+    add("cohort", "excepted", "findings", f.excepted)
+    for c in f.exceptedByReason { add("exception_reason", c.key, "excepted_findings", c.count) }
     for c in f.overdueBands { add("overdue_band", c.key, "findings", c.count) }
     for (table, rows) in [("site", f.sites), ("consultant", f.consultants)] {
       for b in rows {
@@ -50,13 +91,31 @@ package enum Aggregates {
     for c in f.clinicalFlags { add("clinical_flag", c.key, "flags", c.count) }
     for c in f.rejectsByReason { add("reject_reason", c.key, "rows", c.count) }
     for c in f.warningsByCode { add("warning_code", c.key, "warnings", c.count) }
+    for p in f.trend {
+      add("trend", p.asOf, "patients_in_surveillance", p.inSurveillance)
+      add("trend", p.asOf, "patients_with_findings", p.patientsWithFindings)
+      for c in p.byRequirement { add("trend", p.asOf, "patients_with_\(c.key)", c.count) }
+    }
+    for c in f.unitComparisons {
+      let table = "funnel_\(c.kind)"
+      for u in c.units {
+        add(table, u.key, "n", u.n)
+        add(table, u.key, "r", u.r)
+        add(table, u.key, "proportion", .derived(u.proportion, from: [u.r, u.n]))
+        add(table, u.key, "lower_998", .decimal(u.lower998))
+        add(table, u.key, "lower_95", .decimal(u.lower95))
+        add(table, u.key, "upper_95", .decimal(u.upper95))
+        add(table, u.key, "upper_998", .decimal(u.upper998))
+        add(table, u.key, "status", .text(u.status))
+      }
+    }
     return out
   }
 
   package static func csv(_ f: ReportFigures, suppress: Bool) -> String {
     var w = CSVWriter(header: header)
     for x in figures(f) {
-      w.appendRow([f.asOf, x.table, x.key, x.measure, suppress ? suppressed(x.value) : String(x.value)])
+      w.appendRow([f.asOf, x.table, x.key, x.measure, x.value.text(suppress: suppress)])
     }
     return w.text
   }

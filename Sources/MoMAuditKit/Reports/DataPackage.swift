@@ -229,13 +229,20 @@ package enum DataPackage {
               "table", "which breakdown", required: true,
               oneOf: [
                 "cohort", "exclusion", "surveillance_group", "requirement", "overdue_band", "site", "consultant",
-                "clinical_flag", "reject_reason", "warning_code",
+                "clinical_flag", "reject_reason", "warning_code", "exception_reason", "trend", "funnel_trust",
+                "funnel_site", "funnel_consultant",
               ]),
             string("key", "the row of that breakdown", required: true),
             string("measure", "what is counted", required: true),
             suppressed
-              ? string("value", "the count: * for 1 to 7, else rounded to the nearest 5", required: true, pattern: "\\*|0|[1-9][0-9]*[05]")
-              : integer("value", "the count", required: true, minimum: 0),
+              ? string(
+                "value",
+                "a count (* for 1 to 7, else rounded to the nearest 5); a proportion or rate with 6 decimals (* when a count it comes from is 1 to 7); a control limit with 6 decimals; or a funnel-plot status (alarm, alert, none)",
+                required: true, pattern: "\\*|0|[1-9][0-9]*[05]|[01]\\.[0-9]{6}|alarm|alert|none")
+              : string(
+                "value",
+                "a count; a proportion, rate or control limit with 6 decimals; or a funnel-plot status (alarm, alert, none)",
+                required: true, pattern: "0|[1-9][0-9]*|[01]\\.[0-9]{6}|alarm|alert|none"),
           ], primaryKey: ["table", "key", "measure"])),
     ]
     let p = Package(

@@ -33,6 +33,7 @@ extension HTMLReport {
     table.worklist{border-collapse:separate;border-spacing:0;border-top:1px solid var(--line);border-left:1px solid var(--line)}
     table.worklist th,table.worklist td{border-width:0 1px 1px 0}
     table.worklist tbody th{position:sticky;left:0;background:#fff;z-index:1}table.worklist tbody tr:nth-child(even) th{background:var(--zebra)}
+    .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,26rem),1fr));gap:0 2rem}
     .pair{display:grid;grid-template-columns:minmax(0,1fr);gap:0 2rem;align-items:start}
     @media (min-width:72rem){.pair{grid-template-columns:minmax(0,30rem) minmax(0,1fr)}.pair figure{margin-top:.8rem}}
     table.narrow{width:auto;min-width:min(100%,24rem)}.pair table.narrow{width:100%}

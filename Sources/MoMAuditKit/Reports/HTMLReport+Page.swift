@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 extension HTMLReport {
@@ -21,6 +22,12 @@ extension HTMLReport {
     /// The first `examples` warnings of each code, in warnings.csv's order.
     package var warningExamples: [ReportModel.WarningRow]
     package var comparison: Comparison?
+    /// Section 8: the first `listLimit` exceptions due for review, by review date.
+    package var dueForReview: [ReportModel.ExceptionRow] = []
+    /// Section 8: the first `listLimit` findings back after their exceptions expired, in findings.csv's order.
+    package var expired: [ReportModel.FindingRow] = []
+    /// The exceptions those findings name, by id.
+    package var expiredExceptions: [String: ReportModel.ExceptionRow] = [:]
 
     package struct Comparison: Sendable {
       package var run: ReportModel.Run
@@ -37,7 +44,19 @@ extension HTMLReport {
     /// queries whose results are bounded (LIMIT, aggregates).
     static func load(_ db: Database, run: ReportModel.Run, compareWith other: ReportModel.Run?) throws -> Page {
       let files = try ReportModel.SourceFile.fetchAll(db)
-      return Page(
+      let expired = try Row.fetchAll(
+        db,
+        sql: """
+          SELECT * FROM finding WHERE check_run_id = ? AND expired_exception_id IS NOT NULL
+          ORDER BY \(ReportModel.FindingRow.order) LIMIT ?
+          """, arguments: [run.id, listLimit]
+      ).map { ReportModel.FindingRow(row: $0) }
+      let ids = Set(expired.compactMap(\.expiredExceptionId))
+      let expiredExceptions = try Row.fetchAll(
+        db, sql: "SELECT * FROM run_exception WHERE check_run_id = ? AND exception_id IN (SELECT value FROM json_each(?))",
+        arguments: [run.id, String(decoding: try JSONEncoder().encode(ids.sorted()), as: UTF8.self)]
+      ).map(ReportModel.ExceptionRow.init(row:))
+      var page = Page(
         run: run, files: files, figures: try ReportFigures.load(db, run: run, files: files, compared: other),
         worklist: try Array(ReportModel.FindingRow.fetchCursor(db, runId: run.id, limit: worklistLimit)),
         flags: try Array(ReportModel.FlagRow.fetchCursor(db, runId: run.id, limit: listLimit)),
@@ -72,6 +91,10 @@ extension HTMLReport {
             resolved: try rows(o.id, run.id), newCount: newCount, resolvedCount: try count(o.id, run.id),
             stillOpenCount: findings - newCount)
         })
+      page.dueForReview = try ReportModel.ExceptionRow.fetchDueForReview(db, runId: run.id, asOf: run.asOf, limit: listLimit)
+      page.expired = expired
+      page.expiredExceptions = Dictionary(expiredExceptions.map { ($0.exceptionId, $0) }, uniquingKeysWith: { a, _ in a })
+      return page
     }
   }
 }
@@ -95,6 +118,14 @@ extension HTMLReport.Page {
     }
     rejectExamples = firstOfEach(m.rejects, \.reasonCode)
     warningExamples = firstOfEach(m.warnings, \.code)
+    dueForReview = Array(
+      m.exceptions.filter { $0.dueForReview(asOf: m.run.asOf) }
+        .sorted { $0.reviewBy != $1.reviewBy ? $0.reviewBy < $1.reviewBy : codePointLess($0.exceptionId, $1.exceptionId) }
+        .prefix(HTMLReport.listLimit))
+    expired = Array(m.findings.filter { $0.expiredExceptionId != nil }.prefix(HTMLReport.listLimit))
+    let ids = Set(expired.compactMap(\.expiredExceptionId))
+    expiredExceptions = Dictionary(
+      m.exceptions.filter { ids.contains($0.exceptionId) }.map { ($0.exceptionId, $0) }, uniquingKeysWith: { a, _ in a })
     comparison = m.comparison.map { c in
       let d = HTMLReport.FindingDiff(m.findings, c.findings)
       return Comparison(

@@ -56,7 +56,8 @@ package enum HTMLReport {
       <li><a href="#audited">What was audited</a></li><li><a href="#cohort">The cohort</a></li>
       <li><a href="#compliance">Compliance</a></li><li><a href="#worklist">Recall worklist</a></li>
       <li><a href="#flags">Clinical flags</a></li><li><a href="#quality">Data quality</a></li>
-      <li><a href="#change">Change since \(m.comparison.map { "run \($0.run.id)" } ?? "the previous run")</a></li><li><a href="#rules">How each finding is decided</a></li>
+      <li><a href="#change">Change since \(m.comparison.map { "run \($0.run.id)" } ?? "the previous run")</a></li><li><a href="#exceptions">Exceptions</a></li>
+      <li><a href="#trend">Trend</a></li><li><a href="#units">Comparison of units</a></li><li><a href="#rules">How each finding is decided</a></li>
       </ol></nav>
       </header>
       <main>
@@ -70,6 +71,9 @@ package enum HTMLReport {
     h += flags(m, f)
     h += quality(m, f)
     h += change(m, f)
+    h += exceptions(m, f)
+    h += trend(m, f)
+    h += units(m, f)
     h += rules(m)
     h += """
       </main>
@@ -179,14 +183,16 @@ package enum HTMLReport {
       rows: f.requirements.map { .init(label: $0.title, inScope: $0.inScope, overdue: $0.overdue, unit: $0.unit) })
     h += table(
       caption: "Compliance per requirement",
-      headers: ["Requirement", "Finding code", "Applies to", "Overdue", "Overdue %", "Findings"],
+      headers: ["Requirement", "Finding code", "Applies to", "Overdue", "Excepted", "Exception rate", "Compliance", "Findings"],
       rows: f.requirements.map {
         [
           Cell($0.title), Cell($0.finding, code: true), Cell("\($0.inScope) \($0.unit)", sortKey: String($0.inScope), numeric: true),
           Cell("\($0.overdue) \($0.unit)", sortKey: String($0.overdue), numeric: true),
-          Cell(ReportCharts.percent($0.overdue, of: $0.inScope), numeric: true), .num($0.findings),
+          Cell("\($0.excepted) \($0.unit)", sortKey: String($0.excepted), numeric: true),
+          Self.rate($0.exceptionRate), Self.rate($0.compliance), .num($0.findings),
         ]
       }, rowHeaders: true)
+    h += "<p>Overdue: with a finding of the requirement. Excepted: no finding of it and at least one excepted by a clinician's decision (section 8). Exception rate = excepted ÷ applies to; compliance = 1 − overdue ÷ (applies to − excepted).</p>\n"
     h += "<h3>By time overdue</h3>\n<div class=\"pair\">"
     h += ReportCharts.bars(
       id: "bands", title: "Findings by time overdue", rows: f.overdueBands.map { ($0.key, $0.count) }, unit: "findings")
@@ -213,6 +219,12 @@ package enum HTMLReport {
       h += "</div>\n"
     }
     return h + "</section>\n"
+  }
+
+  /// A rate as a percentage with one decimal (– when undefined).
+  static func rate(_ v: Double?) -> Cell {
+    guard let v else { return Cell("–", sortKey: "-1", numeric: true) }
+    return Cell(ReportCharts.percentText(v * 100), sortKey: Aggregates.decimal(v), numeric: true)
   }
 
   static let worklistColumns: [(title: String, numeric: Bool)] = [

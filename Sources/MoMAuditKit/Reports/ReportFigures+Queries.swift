@@ -96,6 +96,50 @@ extension ReportFigures {
         t[keyPath: findings][row[0]] = (row[1], row[2])
       }
     }
+    t.surveilledImplants = try Int.fetchOne(db, sql: "SELECT count(*) \(surveilledImplants)", arguments: [id, inSurveillance]) ?? 0
+    // §8: excepted findings, and the patients (implants) with one excepted and no finding of the code.
+    t.exceptedFindings = try counts("SELECT finding, count(*) FROM excepted_finding WHERE check_run_id = ? GROUP BY finding", [id])
+    t.exceptedByReason = try counts("SELECT reason, count(*) FROM excepted_finding WHERE check_run_id = ? GROUP BY reason", [id])
+    let implantLevel = allRules.map(\.description).filter { $0.level == .implant }.map(\.code)
+    for (unit, sameUnit) in [("nhs_number", ""), ("procedure_id", "AND f.procedure_id = x.procedure_id")] {
+      let codes = unit == "procedure_id" ? implantLevel : allRules.map(\.description.code).filter { !implantLevel.contains($0) }
+      for row in try Row.fetchAll(
+        db,
+        sql: """
+          SELECT x.finding, count(DISTINCT x.\(unit)) FROM excepted_finding x
+          WHERE x.check_run_id = ? AND x.finding IN (\(databaseQuestionMarks(count: codes.count))) AND NOT EXISTS (
+            SELECT 1 FROM finding f WHERE f.check_run_id = x.check_run_id AND f.nhs_number = x.nhs_number
+              AND f.finding = x.finding \(sameUnit))
+          GROUP BY x.finding
+          """, arguments: StatementArguments([id]) + StatementArguments(codes))
+      {
+        t.exceptedUnits[row[0]] = row[1]
+      }
+    }
+    t.dueForReview =
+      try Int.fetchOne(
+        db, sql: "SELECT count(*) FROM (\(ReportModel.ExceptionRow.dueForReviewSQL))",
+        arguments: ReportModel.ExceptionRow.dueForReviewArguments(runId: id, asOf: run.asOf, limit: nil)) ?? 0
+    t.expiredNoted =
+      try Int.fetchOne(
+        db, sql: "SELECT count(*) FROM finding WHERE check_run_id = ? AND expired_exception_id IS NOT NULL",
+        arguments: [id]) ?? 0
+    t.trend = try TrendPoint.load(db, upTo: run)
+    // Section 10: each patient in surveillance at the units of the governing implant of their review.
+    for (kind, column) in zip(UnitComparison.kinds, ["trust_code", "site_code", "consultant_code"]) {
+      for row in try Row.fetchAll(
+        db,
+        sql: """
+          SELECT coalesce(nullif(i.\(column), ''), ?), count(*),
+            sum(EXISTS (SELECT 1 FROM finding f WHERE f.check_run_id = p.check_run_id AND f.nhs_number = p.nhs_number))
+          FROM run_patient p JOIN run_implant i ON i.check_run_id = p.check_run_id AND i.procedure_id = p.review_procedure_id
+          WHERE p.check_run_id = ? AND p.status = ?
+          GROUP BY 1
+          """, arguments: [UnitComparison.notRecorded, id, inSurveillance])
+      {
+        t.units[kind, default: [:]][row[0]] = (row[1], row[2])
+      }
+    }
     t.flags = try counts("SELECT flag, count(*) FROM clinical_flag WHERE check_run_id = ? GROUP BY flag", [id])
     t.rejects = try counts(
       "SELECT r.reason_code, count(*) FROM reject r JOIN source_file s ON s.id = r.source_file_id WHERE s.superseded_by IS NULL GROUP BY 1")

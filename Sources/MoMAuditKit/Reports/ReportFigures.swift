@@ -17,6 +17,14 @@ package struct ReportFigures: Sendable, Codable, Equatable {
     package var unit: String
     /// Patients overdue, or for implant-level rules implants overdue: comparable with `inScope`.
     package var overdue: Int
+    /// Patients (implants) with no finding of it and at least one excepted (surveillance-rules.md §8).
+    package var excepted: Int
+    /// Findings of it excepted by clinicians' decisions.
+    package var exceptedFindings: Int
+    /// excepted / inScope; nil when it applies to nobody.
+    package var exceptionRate: Double?
+    /// 1 − overdue / (inScope − excepted); nil when that is 0.
+    package var compliance: Double?
   }
 
   /// Compliance of one site or consultant: patients with an active implant of
@@ -87,6 +95,17 @@ package struct ReportFigures: Sendable, Codable, Equatable {
   package var requirements: [Requirement]
   package var findings: Int
   package var patientsWithFindings: Int
+  /// Findings excepted by clinicians' decisions, in all and by the exception's reason.
+  package var excepted: Int
+  package var exceptedByReason: [Count]
+  /// Exceptions in force for patients in surveillance whose review falls within 30 days after the as-of date.
+  package var exceptionsDueForReview: Int
+  /// Findings whose matching exceptions have all expired (their detail names the latest).
+  package var findingsWithExpiredException: Int
+  /// Section 9: the latest run of every as-of date up to this run's, oldest first.
+  package var trend: [TrendPoint]
+  /// Section 10: trusts, sites and consultants compared (funnel plots).
+  package var unitComparisons: [UnitComparison]
   package var overdueBands: [Count]
   package var findingsBySite: [Count]
   package var findingsByConsultant: [Count]
@@ -120,6 +139,18 @@ package struct ReportFigures: Sendable, Codable, Equatable {
     var activeImplants = 0
     /// Active implants of patients in surveillance in an "imaging for all" group.
     var imagingForAllImplants = 0
+    /// Active implants of patients in surveillance.
+    var surveilledImplants = 0
+    /// Per finding code: patients (implants, for implant-level codes) with no finding of it and one excepted.
+    var exceptedUnits: [String: Int] = [:]
+    /// Per finding code: excepted findings.
+    var exceptedFindings: [String: Int] = [:]
+    var exceptedByReason: [String: Int] = [:]
+    var dueForReview = 0
+    var expiredNoted = 0
+    var trend: [TrendPoint] = []
+    /// Per kind of unit (`trust`, `site`, `consultant`), per unit key: patients in surveillance, those with a finding.
+    var units: [String: [String: (n: Int, r: Int)]] = [:]
     /// Per finding code: findings, distinct patients, distinct implants.
     var byFinding: [String: (findings: Int, patients: Int, implants: Int)] = [:]
     var findings = 0
@@ -174,6 +205,31 @@ package struct ReportFigures: Sendable, Codable, Equatable {
     t.consultantPatients = patients(\.consultantCode)
     t.siteFindings = overdue(\.siteCode)
     t.consultantFindings = overdue(\.consultantCode)
+    t.surveilledImplants = inSurveillanceImplants.count
+    let implantLevel = Set(allRules.map(\.description).filter { $0.level == .implant }.map(\.code))
+    for code in Set(m.excepted.map(\.finding.finding)) {
+      let rows = m.excepted.map(\.finding).filter { $0.finding == code }
+      t.exceptedFindings[code] = rows.count
+      let unit: (ReportModel.FindingRow) -> String = implantLevel.contains(code) ? { $0.procedureId } : { $0.nhsNumber }
+      let overdue = Set(m.findings.filter { $0.finding == code }.map(unit))
+      t.exceptedUnits[code] = Set(rows.map(unit)).subtracting(overdue).count
+    }
+    for x in m.excepted { t.exceptedByReason[x.reason, default: 0] += 1 }
+    t.dueForReview = m.exceptions.filter { $0.dueForReview(asOf: m.run.asOf) }.count
+    t.expiredNoted = m.findings.filter { $0.expiredExceptionId != nil }.count
+    t.trend = m.trend
+    let implantById = Dictionary(m.implants.map { ($0.procedureId, $0) }, uniquingKeysWith: { a, _ in a })
+    let withFindings = Set(m.findings.map(\.nhsNumber))
+    for p in m.patients where p.status == PatientStatus.inSurveillance.rawValue {
+      guard let id = p.reviewProcedureId, let i = implantById[id] else { continue }
+      for (kind, code) in zip(UnitComparison.kinds, [i.trustCode, i.siteCode, i.consultantCode]) {
+        let key = code.flatMap { $0.isEmpty ? nil : $0 } ?? UnitComparison.notRecorded
+        var c = t.units[kind, default: [:]][key] ?? (0, 0)
+        c.n += 1
+        if withFindings.contains(p.nhsNumber) { c.r += 1 }
+        t.units[kind, default: [:]][key] = c
+      }
+    }
     for f in m.flags { t.flags[f.flag, default: 0] += 1 }
     for r in m.rejects { t.rejects[r.reasonCode, default: 0] += 1 }
     for w in m.warnings { t.warnings[w.code, default: 0] += 1 }
@@ -230,14 +286,28 @@ package struct ReportFigures: Sendable, Codable, Equatable {
     requirements = allRules.map { rule in
       let d = rule.description
       let row = t.byFinding[d.code] ?? (0, 0, 0)
-      let implantLevel = d.code == "IMAGING_BASELINE_MISSING"
+      let implantLevel = d.level == .implant
+      // Baseline imaging applies to implants of "imaging for all" groups;
+      // imaging for symptoms to every active implant of a patient in surveillance.
+      let inScope =
+        !implantLevel ? surveilled : d.code == "IMAGING_BASELINE_MISSING" ? t.imagingForAllImplants : t.surveilledImplants
+      let overdue = implantLevel ? row.implants : row.patients
+      let excepted = t.exceptedUnits[d.code] ?? 0
       return Requirement(
-        finding: d.code, title: d.title, inScope: implantLevel ? t.imagingForAllImplants : surveilled,
-        patientsOverdue: row.patients, findings: row.findings, unit: implantLevel ? "implants" : "patients",
-        overdue: implantLevel ? row.implants : row.patients)
+        finding: d.code, title: d.title, inScope: inScope, patientsOverdue: row.patients, findings: row.findings,
+        unit: implantLevel ? "implants" : "patients", overdue: overdue, excepted: excepted,
+        exceptedFindings: t.exceptedFindings[d.code] ?? 0,
+        exceptionRate: inScope == 0 ? nil : Double(excepted) / Double(inScope),
+        compliance: inScope - excepted <= 0 ? nil : 1 - Double(overdue) / Double(inScope - excepted))
     }
     findings = t.findings
     patientsWithFindings = t.patientsWithFindings
+    excepted = t.exceptedFindings.values.reduce(0, +)
+    exceptedByReason = ExceptionReason.allCases.map { Count(key: $0.rawValue, count: t.exceptedByReason[$0.rawValue] ?? 0) }
+    exceptionsDueForReview = t.dueForReview
+    findingsWithExpiredException = t.expiredNoted
+    trend = t.trend
+    unitComparisons = UnitComparison.kinds.map { UnitComparison(kind: $0, counts: t.units[$0] ?? [:]) }
     var bands: [String: Int] = [:]
     for (days, n) in t.findingsByDaysOverdue { bands[ReportFigures.band(daysOverdue: days), default: 0] += n }
     overdueBands = ReportFigures.overdueBandNames.map { Count(key: $0, count: bands[$0] ?? 0) }

@@ -85,7 +85,8 @@ extension ReportModel.FindingRow {
       group: row["surveillance_group"], dueDate: row["due_date"], daysOverdue: row["days_overdue"],
       lastDone: row["last_done"], trustCode: row["trust_code"], siteCode: row["site_code"],
       consultantCode: row["consultant_code"], detail: row["detail"],
-      evidence: (try? JSONDecoder().decode([String].self, from: Data(evidence.utf8))) ?? [])
+      evidence: (try? JSONDecoder().decode([String].self, from: Data(evidence.utf8))) ?? [],
+      expiredExceptionId: row["expired_exception_id"])
   }
 
   /// Every finding of a run, or the first `limit`; without their evidence
@@ -116,28 +117,36 @@ extension ReportModel.ExceptionRow {
   /// Days after the as-of date within which an exception in force is due for review (surveillance-rules.md §8).
   package static let reviewWindowDays = 30
 
-  /// The run's exceptions by id; `dueForReview`: only those in force for a
-  /// patient in surveillance whose `review_by` is at most 30 days after the
-  /// as-of date, by `review_by` then id; `limit`: the first that many.
-  static func fetchCursor(
-    _ db: Database, runId: Int64, dueForReview asOf: String? = nil, limit: Int? = nil
-  ) throws -> some Cursor<Self> {
-    let due = "AND state = 'in_force' AND patient_status = 'in_surveillance' AND review_by <= ?"
-    let last = asOf.flatMap { LocalDate(iso: $0) }?.addingDays(reviewWindowDays).iso ?? ""
-    return try Row.fetchCursor(
-      db,
-      sql: """
-        SELECT * FROM run_exception WHERE check_run_id = ? \(asOf == nil ? "" : due)
-        ORDER BY \(asOf == nil ? "" : "review_by, ")exception_id LIMIT ?
-        """,
-      arguments: asOf == nil ? [runId, limit ?? -1] : [runId, last, limit ?? -1]
-    ).map {
-      Self(
-        exceptionId: $0["exception_id"], nhsNumber: $0["nhs_number"], finding: $0["finding"],
-        procedureId: $0["procedure_id"], reason: $0["reason"], recordedBy: $0["recorded_by"],
-        recordedOn: $0["recorded_on"], reviewBy: $0["review_by"], state: $0["state"],
-        patientStatus: $0["patient_status"])
-    }
+  /// The run's exceptions, by id.
+  static func fetchCursor(_ db: Database, runId: Int64) throws -> some Cursor<Self> {
+    try Row.fetchCursor(
+      db, sql: "SELECT * FROM run_exception WHERE check_run_id = ? ORDER BY exception_id", arguments: [runId]
+    ).map(Self.init(row:))
+  }
+
+  /// Those in force for a patient in surveillance whose `review_by` is at
+  /// most 30 days after the as-of date, by `review_by` then id; `limit`: the first that many.
+  static func fetchDueForReview(_ db: Database, runId: Int64, asOf: String, limit: Int?) throws -> [Self] {
+    try Row.fetchAll(db, sql: dueForReviewSQL, arguments: dueForReviewArguments(runId: runId, asOf: asOf, limit: limit))
+      .map(Self.init(row:))
+  }
+
+  static let dueForReviewSQL = """
+    SELECT * FROM run_exception
+    WHERE check_run_id = ? AND state = 'in_force' AND patient_status = 'in_surveillance' AND review_by <= ?
+    ORDER BY review_by, exception_id LIMIT ?
+    """
+
+  static func dueForReviewArguments(runId: Int64, asOf: String, limit: Int?) -> StatementArguments {
+    [runId, LocalDate(iso: asOf)?.addingDays(reviewWindowDays).iso ?? asOf, limit ?? -1]
+  }
+
+  init(row: Row) {
+    self.init(
+      exceptionId: row["exception_id"], nhsNumber: row["nhs_number"], finding: row["finding"],
+      procedureId: row["procedure_id"], reason: row["reason"], recordedBy: row["recorded_by"],
+      recordedOn: row["recorded_on"], reviewBy: row["review_by"], state: row["state"],
+      patientStatus: row["patient_status"])
   }
 
   /// In force for a patient in surveillance, review due within 30 days after `asOf`.
@@ -158,7 +167,7 @@ extension ReportModel.PatientRow {
         nhsNumber: $0["nhs_number"], status: $0["status"], groups: $0["groups"], nextReviewDue: $0["next_review_due"],
         nextIonsDue: $0["next_ions_due"], lastReview: $0["last_review"], lastIonTest: $0["last_ion_test"],
         lastCobalt: labText($0, "cobalt"), lastChromium: labText($0, "chromium"), openFindings: $0["open_findings"],
-        clinicalFlags: $0["clinical_flags"])
+        clinicalFlags: $0["clinical_flags"], reviewProcedureId: $0["review_procedure_id"])
     }
   }
 }
@@ -180,7 +189,7 @@ extension ReportModel.ImplantRow {
         lastReview: $0["last_review"], lastIonTest: $0["last_ion_test"], lastCobalt: labText($0, "cobalt"),
         lastChromium: labText($0, "chromium"), lastImaging: $0["last_imaging"],
         lastImagingFinding: $0["last_imaging_finding"], compliant: $0["compliant"], momBasis: $0["mom_basis"], siteCode: $0["site_code"],
-        consultantCode: $0["consultant_code"])
+        consultantCode: $0["consultant_code"], trustCode: $0["trust_code"])
     }
   }
 }

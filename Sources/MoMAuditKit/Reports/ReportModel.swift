@@ -68,6 +68,8 @@ package struct ReportModel: Sendable, Codable, Equatable {
     package var consultantCode: String?
     package var detail: String
     package var evidence: [String]
+    /// The expired exception the detail names (surveillance-rules.md §8), if any.
+    package var expiredExceptionId: String? = nil
   }
 
   /// A finding an exception in force took off the worklist (excepted.csv).
@@ -108,6 +110,8 @@ package struct ReportModel: Sendable, Codable, Equatable {
     package var lastChromium: String?
     package var openFindings: String
     package var clinicalFlags: String
+    /// The governing implant of the patient's periodic review (in surveillance only).
+    package var reviewProcedureId: String? = nil
   }
 
   package struct ImplantRow: Sendable, Codable, Equatable {
@@ -130,6 +134,7 @@ package struct ReportModel: Sendable, Codable, Equatable {
     package var momBasis: String
     package var siteCode: String?
     package var consultantCode: String?
+    package var trustCode: String? = nil
   }
 
   package struct FlagRow: Sendable, Codable, Equatable {
@@ -168,6 +173,8 @@ package struct ReportModel: Sendable, Codable, Equatable {
   package var excepted: [ExceptedRow] = []
   /// The run's exceptions, by exception id.
   package var exceptions: [ExceptionRow] = []
+  /// Section 9: the latest run of every as-of date up to this run's.
+  package var trend: [TrendPoint] = []
   package var patients: [PatientRow]
   package var implants: [ImplantRow]
   package var flags: [FlagRow]
@@ -225,6 +232,7 @@ package struct ReportModel: Sendable, Codable, Equatable {
       findings: try Array(FindingRow.fetchCursor(db, runId: run.id)),
       excepted: try Array(ExceptedRow.fetchCursor(db, runId: run.id)),
       exceptions: try Array(ExceptionRow.fetchCursor(db, runId: run.id)),
+      trend: try TrendPoint.load(db, upTo: run),
       patients: try Array(PatientRow.fetchCursor(db, runId: run.id)),
       implants: try Array(ImplantRow.fetchCursor(db, runId: run.id)),
       flags: try Array(FlagRow.fetchCursor(db, runId: run.id)),

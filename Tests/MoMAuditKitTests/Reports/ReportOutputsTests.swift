@@ -40,12 +40,26 @@ struct ReportOutputsTests {
     #expect(exact.count == Aggregates.figures(f).count + 1)
     #expect(exact.map { Array($0.prefix(4)) } == suppressed.map { Array($0.prefix(4)) })
     var stars = 0
-    for (a, b) in zip(exact.dropFirst(), suppressed.dropFirst()) {
-      let n = try #require(Int(a[4]))
-      #expect(b[4] == Aggregates.suppressed(n))
-      if b[4] == "*" { stars += 1 } else { #expect(Int(b[4])! % 5 == 0) }
+    let figures = Aggregates.figures(f)
+    for ((a, b), figure) in zip(zip(exact.dropFirst(), suppressed.dropFirst()), figures) {
+      switch figure.value {
+      case .count(let n):
+        #expect(a[4] == String(n))
+        #expect(b[4] == Aggregates.suppressed(n))
+        if b[4] == "*" { stars += 1 } else { #expect(Int(b[4])! % 5 == 0) }
+      case .derived(_, let counts):
+        // A proportion or rate gives its counts away: hidden when any is 1 to 7.
+        #expect(b[4] == (counts.contains { (1...7).contains($0) } ? "*" : a[4]))
+      case .decimal, .text:
+        // Control limits (functions of n and the target) and statuses stay.
+        #expect(b[4] == a[4])
+      }
     }
     #expect(stars > 0, "the fixture has small counts to suppress")
+    // Funnel statuses survive suppression; n and r do not show a small count.
+    let statuses = suppressed.filter { $0[1].hasPrefix("funnel_") && $0[3] == "status" }
+    #expect(!statuses.isEmpty)
+    #expect(suppressed.filter { $0[1].hasPrefix("funnel_") && ["n", "r"].contains($0[3]) }.allSatisfy { $0[4] == "*" || Int($0[4])! % 5 == 0 })
   }
 
   @Test("datapackage.json describes every CSV of the folder, its columns in order")

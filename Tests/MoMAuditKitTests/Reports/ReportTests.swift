@@ -105,7 +105,7 @@ struct ReportTests {
     let allowed: Set<String> = [
       "html", "head", "meta", "title", "style", "body", "a", "header", "p", "strong", "nav", "ol", "li", "main",
       "section", "h1", "h2", "h3", "ul", "span", "dl", "dt", "dd", "div", "table", "caption", "thead", "tbody", "tr",
-      "th", "td", "figure", "svg", "title", "defs", "pattern", "rect", "text", "figcaption", "form", "fieldset",
+      "th", "td", "figure", "svg", "title", "defs", "pattern", "rect", "text", "path", "line", "circle", "figcaption", "form", "fieldset",
       "legend", "label", "select", "option", "button", "br", "wbr", "details", "summary", "footer", "script",
     ]
     #expect(Set(doc.elements.map(\.name)).subtracting(allowed).isEmpty)
@@ -138,10 +138,11 @@ struct ReportTests {
     let labelled = Set(doc.all("label").compactMap { $0.attributes["for"] })
     for s in doc.all("select") { #expect(labelled.contains(s.attributes["id"] ?? "")) }
     // Each chart is an image with a title and has a text summary.
-    #expect(doc.all("svg").count == 5)
+    // Five charts of sections 2–3, one funnel plot per kind of unit (section 10); one run, so no trend chart.
+    #expect(doc.all("svg").count == 8)
     #expect(doc.all("svg").allSatisfy { $0.attributes["role"] == "img" && $0.attributes["aria-labelledby"] != nil })
     #expect(doc.all("figcaption").count == doc.all("figure").count)
-    for id in ["audited", "cohort", "compliance", "worklist", "flags", "quality", "change", "rules"] {
+    for id in ["audited", "cohort", "compliance", "worklist", "flags", "quality", "change", "exceptions", "trend", "units", "rules"] {
       #expect(doc.all("section").contains { $0.attributes["id"] == id }, "section \(id)")
     }
     // Dates the human way; the filters appear only when the script runs.
