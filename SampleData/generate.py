@@ -13,6 +13,7 @@ Writes, next to this script:
   exports/pas-attendances.csv           PAS outpatient appointments
   exports/ris-exams.csv                 radiology exams
   exports/spine-deaths-transfers.csv    deaths and transfers out (national spine)
+  exports/clinic-exceptions.csv         clinicians' exceptions (the MoM clinic's decisions)
   expected.json                         the audit's expected figures as of 2026-09-30
 
 Together they are one trust's delivery (trust "RXH", export date 2026-10-31).
@@ -2615,6 +2616,115 @@ def write_referral(patients, store, A0):
     return len(out), placed
 
 
+# ---- the MoM clinic's exceptions register
+
+EXCEPTION_COLUMNS = [("Exception Ref", "exception_id"), ("NHS Number", "nhs_number"),
+                     ("Requirement", "finding"), ("Implant Ref", "procedure_id"), ("Hip", None),
+                     ("Reason", "reason"), ("Recorded By", "recorded_by"),
+                     ("Date Recorded", "recorded_on"), ("Review Date", "review_by"),
+                     ("Comments", "note")]
+EXCEPTION_NURSE = "N4471203"  # the clinic's specialist nurse records some decisions
+
+# The clinic's exceptions: each row is aimed at a planted case whose findings the
+# reading below computes (verify_cases checks them), and designed to do one thing.
+# (key, case, requirement, hip or None (the row then names no implant), reason,
+#  recorded_on, review_by, recorded by the nurse?, comment,
+#  design: state on the as-of date, the codes of the case's findings this row is the
+#  exception applied to, the codes whose detail names it as expired, due for review?)
+EXCEPTION_PLAN = [
+    ("EXPIRED-OLD", "DNA-A", "REVIEW_OVERDUE", None, "individual_plan", "2024-02-26", "2025-02-26", False,
+     "Telephone review only while caring for her husband",
+     ("expired", [], [], False)),
+    ("EXPIRED-ALL", "DNA-A", "ALL", None, "individual_plan", "2025-03-03", "2026-03-03", False,
+     "Working abroad for a year; follow-up resumes on her return (March 2026)",
+     ("expired", [], ["IONS_OVERDUE", "REVIEW_OVERDUE"], False)),
+    ("RENEWED-OLD", "REVIEW-A", "REVIEW_OVERDUE", None, "individual_plan", "2025-05-19", "2026-05-19", True,
+     "Reviews with her GP practice nurse, results copied to the clinic",
+     ("expired", [], [], False)),
+    ("RENEWED", "REVIEW-A", "REVIEW_OVERDUE", None, "individual_plan", "2026-05-18", "2026-10-16", False,
+     "Plan continued; to be seen at the October clinic",
+     ("in_force", ["REVIEW_OVERDUE"], [], True)),
+    ("ONE-HIP", "SYMPT-B-BILAT", "IMAGING_SYMPTOMS_OVERDUE", "L", "clinically_unsuitable", "2026-05-12",
+     "2027-05-11", False,
+     "MRI contraindicated (cochlear implant); left hip ultrasound unsuitable after flap surgery \u2013 right "
+     "hip ultrasound to be booked",
+     ("in_force", ["IMAGING_SYMPTOMS_OVERDUE"], [], False)),
+    ("EXACT-12M", "BASE-A", "IMAGING_BASELINE_MISSING", "L", "clinically_unsuitable", "2026-02-02", "2027-02-02",
+     False, "Pacemaker, not MRI conditional; \"ultrasound not tolerated\" (2026)",
+     ("in_force", ["IMAGING_BASELINE_MISSING"], [], False)),
+    ("DISSENT", "REPEAT-A", "ION_REPEAT_OVERDUE", "L", "informed_dissent", "2026-07-14", "2027-01-14", True,
+     "Declines a repeat blood test after discussion of the risks; leaflet given",
+     ("in_force", ["ION_REPEAT_OVERDUE"], [], False)),
+    ("ALL", "DEAD-D-AFTER", "ALL", None, "individual_plan", "2026-08-20", "2027-02-19", False,
+     "Palliative care: routine hip surveillance suspended",
+     ("in_force", ["IONS_OVERDUE", "REVIEW_OVERDUE"], [], False)),
+    ("ALL-BESIDE", "RISING-A", "ALL", None, "individual_plan", "2026-08-03", "2027-02-03", False,
+     "Under the revision surgeon's joint clinic: bloods and imaging there",
+     ("in_force", ["ION_REPEAT_OVERDUE"], [], False)),
+    ("LATER-REVIEW", "RISING-A", "IMAGING_RISING_IONS_OVERDUE", None, "clinically_unsuitable", "2026-08-10",
+     "2027-08-10", False, "MRI contraindicated (aneurysm clip), ultrasound inconclusive",
+     ("in_force", ["IMAGING_RISING_IONS_OVERDUE"], [], False)),
+    ("TOO-LONG", "IONS-B-SERUM", "IONS_OVERDUE", None, "informed_dissent", "2026-01-12", "2028-01-12", False,
+     "Declines whole-blood samples, serum at the GP surgery only; review in two years",
+     ("too_long", [], [], False)),
+    ("BACKWARDS", "TRANS-D-BACK", "REVIEW_OVERDUE", None, "informed_dissent", "2026-03-14", "2025-03-14", False,
+     "Does not wish to attend clinic",
+     ("rejected", [], [], False)),
+    ("AFTER-ASOF", "DECL-D-BACK", "IONS_OVERDUE", None, "informed_dissent", "2026-10-07", "2027-04-07", True,
+     "Declines further blood tests",
+     ("ignored", [], [], False)),
+    ("EXCLUDED", "DECL-A", "ALL", None, "informed_dissent", "2025-11-10", "2026-10-20", False,
+     "Declined all further follow-up in 2021, confirmed by letter",
+     ("in_force", [], [], False)),
+    ("NOT-DUE", "CENS-RISING-GT", "IMAGING_RISING_IONS_OVERDUE", None, "clinically_unsuitable", "2025-11-01",
+     "2026-10-31", False, "Claustrophobic, MRI under sedation declined by anaesthetics",
+     ("in_force", ["IMAGING_RISING_IONS_OVERDUE"], [], False)),
+    ("DUE-EDGE", "RISING-B", "ION_REPEAT_OVERDUE", None, "informed_dissent", "2026-04-30", "2026-10-30", True,
+     "Declines a repeat test for now; will reconsider at the October clinic",
+     ("in_force", ["ION_REPEAT_OVERDUE"], [], True)),
+    ("LAST-DAY", "SEXUNK-C", "IMAGING_BASELINE_MISSING", "L", "clinically_unsuitable", "2025-09-30", "2026-09-30",
+     False, "Severe claustrophobia; ultrasound of the hip not possible (body habitus)",
+     ("in_force", ["IMAGING_BASELINE_MISSING"], [], True)),
+    ("OTHER-HIP", "BASE-B-BILAT", "IMAGING_BASELINE_MISSING", "L", "clinically_unsuitable", "2026-06-22",
+     "2027-06-21", False, "Baseline imaging not possible: metal artefact on MRI",
+     ("in_force", [], [], False)),
+    ("TIE-FIRST", "CENS-NOTHIGHER", "ALL", None, "individual_plan", "2026-07-06", "2027-01-06", False,
+     "Cardiology inpatient stay: surveillance deferred to January",
+     ("in_force", ["ION_REPEAT_OVERDUE"], [], False)),
+    ("TIE-SECOND", "CENS-NOTHIGHER", "ION_REPEAT_OVERDUE", None, "informed_dissent", "2026-07-20", "2027-01-06",
+     True, "Declines a repeat test until after his cardiology treatment",
+     ("in_force", [], [], False)),
+]
+
+
+def exception_rows(patients):
+    """The clinic's export, one row per EXCEPTION_PLAN entry; ids follow the date
+    recorded. Returns (rows, {key: (exception id, nhs, procedure id or None)})."""
+    cases = {p.label: p for p in patients if p.label}
+    plan = sorted(EXCEPTION_PLAN, key=lambda x: (D(x[5]), x[0]))
+    rows, placed = [], {}
+    for k, (key, label, req, hip, reason, rec, rev, nurse, note, _) in enumerate(plan):
+        p = cases[label]
+        pid = None
+        if hip is not None:
+            pid = [pr.id for pr in p.procs if pr.side == hip and pr.mom][0]
+        xid = "CX-%04d" % (311 + 3 * k)
+        rows.append({"Exception Ref": xid, "NHS Number": "%s %s %s" % (p.nhs[:3], p.nhs[3:6], p.nhs[6:]),
+                     "Requirement": req, "Implant Ref": pid or "",
+                     "Hip": {"L": "Left", "R": "Right", None: ""}[hip], "Reason": reason,
+                     "Recorded By": EXCEPTION_NURSE if nurse else p.consultant,
+                     "Date Recorded": dmy(D(rec)), "Review Date": dmy(D(rev)), "Comments": note})
+        placed[key] = (xid, p.nhs, pid)
+    return rows, placed
+
+
+def write_exceptions(patients):
+    rows, placed = exception_rows(patients)
+    write_delimited(os.path.join(HERE, "exports", "clinic-exceptions.csv"),
+                    [h for h, _ in EXCEPTION_COLUMNS], rows)
+    return len(rows), placed
+
+
 # ---- PAS outpatient attendances
 
 PAS_HEADER = ["Appt Id", "NHS Number", "Appt Date", "Clinic", "Appt Type", "Attended Or DNA",
@@ -2781,6 +2891,11 @@ PROFILES = {
                                 "Other abnormality": "other"},
         },
     },
+    "clinic-exceptions": {
+        "name": "MoM clinic, clinicians' exceptions to the surveillance requirements",
+        "date_order": "dmy",
+        "columns": {h: c for h, c in EXCEPTION_COLUMNS if c},
+    },
     "spine": {
         "name": "NHS Spine notifications for the trust's registered patients",
         "columns": {"Notification Id": "event_id", "NHS Number": "nhs_number",
@@ -2803,6 +2918,9 @@ PROFILE_COMMENTS = {
     "ris": "# The radiology information system: every exam of the trust's patients, local exam codes,\n"
            "# HL7-style timestamps (YYYYMMDDHHMM[SS]).\n",
     "spine": "# NHS Spine notifications: deaths and transfers out; address changes are skipped.\n",
+    "clinic-exceptions": "# The MoM clinic's exceptions register: a clinician's decision that a requirement does\n"
+                         "# not apply to a patient (or to one hip) until a review date. Dates DD/MM/YYYY;\n"
+                         "# the Hip column is for people and is not read.\n",
 }
 
 SOURCES = [
@@ -2816,6 +2934,8 @@ SOURCES = [
      "cumulative": True, "max_withdraw_percent": 10},
     {"name": "ris", "path": "exports/ris-exams.csv", "profile": "profiles/ris.toml", "cumulative": True},
     {"name": "spine", "path": "exports/spine-deaths-transfers.csv", "profile": "profiles/spine.toml"},
+    {"name": "clinic-exceptions", "path": "exports/clinic-exceptions.csv",
+     "profile": "profiles/clinic-exceptions.toml", "cumulative": True, "max_withdraw_percent": 20},
 ]
 
 
@@ -3046,7 +3166,7 @@ def write_exports(patients):
     write_delimited(os.path.join(exp, "spine-deaths-transfers.csv"), SPINE_HEADER, [x[2] for x in alls])
     counts["exports/spine-deaths-transfers.csv"] = len(alls)
 
-    for name in ("theatre", "lims", "referral-lab", "pas", "ris", "spine"):
+    for name in ("theatre", "lims", "referral-lab", "pas", "ris", "spine", "clinic-exceptions"):
         with open(os.path.join(HERE, "profiles", name + ".toml"), "w", encoding="utf-8", newline="\n") as fh:
             fh.write(profile_toml(name))
     with open(os.path.join(HERE, "sources.toml"), "w", encoding="utf-8", newline="\n") as fh:
@@ -3216,10 +3336,19 @@ EVENT_FIELDS = ["event_id", "nhs_number", "event_date", "event_type", "side", "s
                 "imaging_finding", "note"]
 RESULT_FIELDS = ["result_id", "nhs_number", "sample_id", "sample_date", "analyte", "value",
                  "unit", "specimen", "note"]
-KIND_FIELDS = {"procedures": PROC_FIELDS, "events": EVENT_FIELDS, "results": RESULT_FIELDS}
+EXCEPTION_FIELDS = ["exception_id", "nhs_number", "finding", "procedure_id", "reason", "recorded_by",
+                    "recorded_on", "review_by", "note"]
+KIND_FIELDS = {"procedures": PROC_FIELDS, "events": EVENT_FIELDS, "results": RESULT_FIELDS,
+               "exceptions": EXCEPTION_FIELDS}
 REQUIRED = {"procedures": ["procedure_id", "nhs_number", "procedure_date", "side", "procedure_type"],
             "events": ["event_id", "nhs_number", "event_date", "event_type"],
-            "results": ["nhs_number", "sample_date", "analyte", "value", "unit"]}
+            "results": ["nhs_number", "sample_date", "analyte", "value", "unit"],
+            "exceptions": ["exception_id", "nhs_number", "finding", "reason", "recorded_by", "recorded_on",
+                           "review_by"]}
+EXCEPTION_FINDINGS = {c.casefold(): c for c in ("REVIEW_OVERDUE", "IONS_OVERDUE", "ION_REPEAT_OVERDUE",
+                                                "IMAGING_RISING_IONS_OVERDUE", "IMAGING_SYMPTOMS_OVERDUE",
+                                                "IMAGING_BASELINE_MISSING", "ALL")}
+EXCEPTION_REASONS = {c: c for c in ("clinically_unsuitable", "informed_dissent", "individual_plan")}
 
 
 def make_procedure(f, order, export_date=None):
@@ -3292,6 +3421,24 @@ def make_event(f, order):
     return {"id": eid, "nhs": nhs, "date": d, "type": et, "side": side if side != "B" else None,
             "sym": sym, "ohs": ohs, "co": co if is_ion else None, "cr": cr if is_ion else None,
             "sample": sample, "finding": finding}
+
+
+def make_exception(f, order):
+    """An exception row (input-formats.md, Exceptions). A review_by before
+    recorded_on rejects the row; a too-long one loads (the check warns)."""
+    for k in REQUIRED["exceptions"]:
+        if f.get(k, "") == "":
+            raise RowReject("blank %s" % k)
+    nhs = parse_nhs(f["nhs_number"])
+    finding = code(EXCEPTION_FINDINGS, f["finding"], "finding")
+    reason = code(EXCEPTION_REASONS, f["reason"], "reason")
+    rec = parse_date(f["recorded_on"], order)
+    rev = parse_date(f["review_by"], order)
+    if rev < rec:
+        raise RowReject("review_by before recorded_on")
+    return {"id": f["exception_id"], "nhs": nhs, "finding": finding, "proc": f.get("procedure_id", "") or None,
+            "reason": reason, "by": f["recorded_by"], "recorded": rec, "review": rev,
+            "note": f.get("note", "")}
 
 
 def make_result(f, order, has_result_id):
@@ -3500,6 +3647,8 @@ def load_csv_file(path, rel, profile, stats, store):
                 rec = make_procedure(f, order)
             elif kind == "events":
                 rec = make_event(f, order)
+            elif kind == "exceptions":
+                rec = make_exception(f, order)
             else:
                 rec = make_result(f, order, has_result_id)
         except RowReject as e:
@@ -3574,11 +3723,11 @@ def load_xml_file(path, rel, stats, store):
 def load_files(entries):
     """entries: list of (path, rel, profile). Later files replace earlier
     records with the same id."""
-    store = {"procedures": [], "events": [], "results": []}
+    store = {"procedures": [], "events": [], "results": [], "exceptions": []}
     all_stats = []
     for path, rel, profile in entries:
         st = FileStats(rel)
-        part = {"procedures": [], "events": [], "results": []}
+        part = {"procedures": [], "events": [], "results": [], "exceptions": []}
         try:
             if path.lower().endswith(".xml"):
                 load_xml_file(path, rel, st, part)
@@ -3871,6 +4020,7 @@ def check(store, as_of):
             D_["status"] = reason
             continue
         D_["status"] = "in_surveillance"
+        D_["implants"] = [i["id"] for i in active]
         for g in grp.values():
             A.groups[g] = A.groups.get(g, 0) + 1
             D_["groups"].add(g)
@@ -3951,6 +4101,83 @@ def check(store, as_of):
         if appts and appts[-1]["type"] == "did_not_attend":
             flag("DID_NOT_ATTEND")
     return A
+
+
+# ---- clinicians' exceptions (surveillance-rules.md §8)
+
+EXCEPTION_MAX_MONTHS = 12  # the rule pack's exception_max_months
+EXCEPTION_REVIEW_DAYS = 30  # "due for review": review_by within this many days of the as-of date
+EXCEPTION_REASON_LIST = ["clinically_unsuitable", "informed_dissent", "individual_plan"]
+IMPLANT_FINDINGS = {"IMAGING_SYMPTOMS_OVERDUE", "IMAGING_BASELINE_MISSING"}  # the others name the governing implant
+
+
+def exception_state(x, as_of):
+    """An exception recorded on or before as_of: in_force, expired or too_long."""
+    if x["review"] > add_months(x["recorded"], EXCEPTION_MAX_MONTHS):
+        return "too_long"
+    return "in_force" if as_of <= x["review"] else "expired"
+
+
+def exception_first(x):
+    """Sort key: the exception that applies first (the latest review_by, then the
+    smallest id in code-point order)."""
+    return (-x["review"].toordinal(), x["id"])
+
+
+def apply_exceptions(A, exceptions, as_of):
+    """Takes the excepted findings out of A (findings, finding rows, each patient's
+    codes), warns EXCEPTION_TOO_LONG, and returns what the exceptions did:
+    {"states": {id: state}, "excepted": [(finding row, exception)],
+     "notes": [(finding row, expired exception)], "due": [exception], "before": rows}."""
+    xs = sorted((x for x in exceptions if x["recorded"] <= as_of), key=lambda x: x["id"])
+    states = {x["id"]: exception_state(x, as_of) for x in xs}
+    by_pat = {}
+    for x in xs:
+        by_pat.setdefault(x["nhs"], []).append(x)
+        if states[x["id"]] == "too_long":
+            A.warn(x["nhs"], "EXCEPTION_TOO_LONG")
+    for nhs, mine in by_pat.items():
+        if sum(1 for x in mine if states[x["id"]] == "too_long") > 1:
+            A.guards.append("two too-long exceptions of one patient (one warning per exception or per patient?)")
+    kept, excepted, notes = [], [], []
+    for row in A.finding_rows:
+        nhs, code_, pid = row[0], row[1], row[2]
+        match = [x for x in by_pat.get(nhs, []) if x["finding"] in (code_, "ALL")
+                 and (x["proc"] is None or x["proc"] == pid)]
+        if any(x["proc"] is not None for x in match) and code_ not in IMPLANT_FINDINGS \
+                and len(A.patients[nhs].get("implants", [])) > 1:
+            A.guards.append("an implant-limited exception on a patient-level finding of a patient with "
+                            "several implants (which implant governs?)")
+        live = [x for x in match if states[x["id"]] == "in_force"]
+        if live:
+            excepted.append((row, min(live, key=exception_first)))
+            continue
+        gone = [x for x in match if x["review"] < as_of]
+        if gone:
+            if any(states[x["id"]] == "too_long" for x in gone):
+                A.guards.append("a too-long exception whose review_by has passed matches a finding "
+                                "(does its expiry return the finding with a note?)")
+            notes.append((row, min(gone, key=exception_first)))
+        kept.append(row)
+    due = [x for x in xs if states[x["id"]] == "in_force"
+           and A.patients.get(x["nhs"], {}).get("status") == "in_surveillance"
+           and x["review"] <= add_days(as_of, EXCEPTION_REVIEW_DAYS)]
+    before = A.finding_rows
+    A.finding_rows = kept
+    A.findings = {}
+    for row in kept:
+        A.findings[row[1]] = A.findings.get(row[1], 0) + 1
+    for nhs, P in A.patients.items():
+        P["findings"] = {row[1] for row in kept if row[0] == nhs}
+    return {"states": states, "excepted": excepted, "notes": notes, "due": due, "before": before}
+
+
+
+def finding_key(row, x):
+    """'nhs_number finding procedure_id exception_id', as expected.json lists them."""
+    return "%s %s %s %s" % (row[0], row[1], row[2], x["id"])
+
+
 def read_delivery():
     """The manifest's sources in order, each file with its source and profile
     (re-read from the TOML written, when tomllib is there to read it)."""
@@ -4008,7 +4235,8 @@ ALL_FINDINGS = ["REVIEW_OVERDUE", "IONS_OVERDUE", "ION_REPEAT_OVERDUE", "IMAGING
 ALL_FLAGS = ["CONSIDER_REVISION_IMAGING", "RISING_IONS", "OHS_DETERIORATING", "DID_NOT_ATTEND"]
 ALL_WARNINGS = ["CENSORED_RESULT_UNCERTAIN", "SAMPLE_DATES_DIFFER", "CONFLICTING_RESULTS", "BEARING_FROM_COMPONENTS",
                 "BEARING_ASSUMED_MOM", "SAMPLE_NOT_WHOLE_BLOOD", "THRESHOLD_ROUNDING_BAND", "ORPHAN_EVENT",
-                "SEX_INCONSISTENT", "HEAD_SIZE_UNKNOWN", "EVENT_BEFORE_PROCEDURE", "SEX_UNKNOWN"]
+                "SEX_INCONSISTENT", "HEAD_SIZE_UNKNOWN", "EVENT_BEFORE_PROCEDURE", "SEX_UNKNOWN",
+                "EXCEPTION_TOO_LONG"]
 
 
 def coverage(fig, A):
@@ -4018,6 +4246,11 @@ def coverage(fig, A):
     missing += ["warning " + c for c in ALL_WARNINGS if not fig["warningsByCode"].get(c)]
     missing += ["library entry " + e for e, _ in LIBRARY if not A.entries.get(e)]
     missing += ["MoM by " + w for w, n in fig["momImplantsByWay"].items() if not n]
+    missing += ["excepted for reason " + r for r, n in fig["exceptedByReason"].items() if not n]
+    if not fig["findingsWithExpiredException"]:
+        missing.append("a finding back after its exception expired")
+    if not fig["exceptionsDueForReview"]:
+        missing.append("an exception due for review")
     for s in SOURCES:
         prof = PROFILES.get(s["name"], {})
         skips = {}
@@ -4036,7 +4269,7 @@ def sorted_counts(d):
     return {k: d[k] for k in sorted(d)}
 
 
-def expected_figures(A, stats, sources_of):
+def expected_figures(A, X, stats, sources_of):
     files = {}
     for st in stats:
         assert st.read == st.accepted + st.rejected + st.skipped, st.path
@@ -4062,6 +4295,13 @@ def expected_figures(A, stats, sources_of):
         "groups": sorted_counts(A.groups),
         "findings": sorted_counts(A.findings),
         "findingPatients": sum(1 for p in A.patients.values() if p["findings"]),
+        "excepted": {c: sum(1 for row, _ in X["excepted"] if row[1] == c) for c in sorted(ALL_FINDINGS)},
+        "exceptedByReason": {r: sum(1 for _, x in X["excepted"] if x["reason"] == r)
+                             for r in EXCEPTION_REASON_LIST},
+        "exceptionsDueForReview": len(X["due"]),
+        "findingsWithExpiredException": len(X["notes"]),
+        "expiryNotes": sorted(finding_key(row, x) for row, x in X["notes"]),
+        "exceptedRows": sorted(finding_key(row, x) for row, x in X["excepted"]),
         "clinicalFlags": sorted_counts(A.flags),
         "clinicalFlagPatients": sorted_counts(per_patient("flags")),
         "warningsByCode": sorted_counts(A.W),
@@ -4156,6 +4396,45 @@ def verify_referral(A0, A, store, placed):
     return bad
 
 
+def verify_exceptions(A, X, store, stats, placed):
+    """Every row of the clinic's export must do what EXCEPTION_PLAN says, and
+    nothing else may change."""
+    bad = []
+    loaded = {x["id"] for x in store["exceptions"]}
+    design = {e[0]: e[9] for e in EXCEPTION_PLAN}
+    want_exc, want_notes = set(), set()
+    for key, (xid, nhs, pid) in placed.items():
+        state, excepts, notes, due = design[key]
+        if xid not in loaded:
+            got_state = "rejected"
+        else:
+            got_state = X["states"].get(xid, "ignored")
+        got_exc = sorted(row[1] for row, x in X["excepted"] if x["id"] == xid)
+        got_notes = sorted(row[1] for row, x in X["notes"] if x["id"] == xid)
+        got_due = any(x["id"] == xid for x in X["due"])
+        if (got_state, got_exc, got_notes, got_due) != (state, sorted(excepts), sorted(notes), due):
+            bad.append("exception %s (%s): %s, designed %s"
+                       % (xid, key, (got_state, got_exc, got_notes, got_due), (state, excepts, notes, due)))
+        if pid is not None and any(row[2] != pid for row, x in X["excepted"] if x["id"] == xid):
+            bad.append("exception %s (%s) excepts a finding of another implant" % (xid, key))
+        want_exc |= {(nhs, c) for c in excepts}
+        want_notes |= {(nhs, c) for c in notes}
+    got_exc = [(row[0], row[1]) for row, _ in X["excepted"]]
+    got_notes = [(row[0], row[1]) for row, _ in X["notes"]]
+    if sorted(got_exc) != sorted(want_exc) or sorted(got_notes) != sorted(want_notes):
+        bad.append("exceptions act on findings they were not designed for")
+    if len(X["before"]) != len(A.finding_rows) + len(X["excepted"]):
+        bad.append("finding rows do not add up")
+    rej = [st for st in stats if st.kind == "exceptions"]
+    n_rej = sum(1 for d in design.values() if d[0] == "rejected")
+    if len(rej) != 1 or rej[0].rejected != n_rej:
+        bad.append("exceptions file: %s rejected rows, designed %d" % ([st.rejected for st in rej], n_rej))
+    n_long = sum(1 for d in design.values() if d[0] == "too_long")
+    if A.W.get("EXCEPTION_TOO_LONG", 0) != n_long:
+        bad.append("EXCEPTION_TOO_LONG %s, designed %d" % (A.W.get("EXCEPTION_TOO_LONG"), n_long))
+    return bad
+
+
 def main():
     import json
     import sys
@@ -4164,17 +4443,22 @@ def main():
     entries = read_delivery()
     sources_of = {rel: src for _, rel, _, src in entries}
     # the delivery without the referral laboratory: its samples are placed by it
-    store0, _ = load_files([(f, rel, prof) for f, rel, prof, src in entries if src != "referral-lab"])
+    store0, _ = load_files([(f, rel, prof) for f, rel, prof, src in entries
+                            if src not in ("referral-lab", "clinic-exceptions")])
     A0 = check(store0, AS_OF)
     counts["exports/referral-lab-results.csv"], placed = write_referral(patients, store0, A0)
+    counts["exports/clinic-exceptions.csv"], xplaced = write_exceptions(patients)
     store, stats = load_files([(f, rel, prof) for f, rel, prof, _ in entries])
     A = check(store, AS_OF)
+    # planted cases and the referral file are judged on the rules' findings, before exceptions
     bad = verify_cases(A) + verify_referral(A0, A, store, placed)
+    X = apply_exceptions(A, store["exceptions"], AS_OF)
+    bad += verify_exceptions(A, X, store, stats, xplaced)
     for b in bad:
         print("PLANTED CASE DIFFERS: " + b, file=sys.stderr)
     for g in sorted(set(A.guards)):
         print("DATA TOUCHES AN AMBIGUITY: " + g, file=sys.stderr)
-    fig = expected_figures(A, stats, sources_of)
+    fig = expected_figures(A, X, stats, sources_of)
     missing = coverage(fig, A)
     for m in missing:
         print("NOT EXERCISED: " + m, file=sys.stderr)
@@ -4186,7 +4470,10 @@ def main():
                  ", ".join("%s %d" % (k, v) for k, v in sorted(st.skips.items()))))
     print("MoM patients %d, in surveillance %d; exclusions %s"
           % (fig["momPatients"], fig["inSurveillance"], fig["exclusions"]))
-    print("findings %s" % fig["findings"])
+    print("findings %s (after exceptions; %d patients)" % (fig["findings"], fig["findingPatients"]))
+    print("excepted %s; by reason %s; due for review %d; back after expiry %d"
+          % (fig["excepted"], fig["exceptedByReason"], fig["exceptionsDueForReview"],
+             fig["findingsWithExpiredException"]))
     print("flags %s" % fig["clinicalFlags"])
     print("warnings %s" % fig["warningsByCode"])
     print("MoM implants by way %s; rows read %d = accepted %d + rejected %d + skipped %d"
@@ -4196,6 +4483,10 @@ def main():
         print_case_table()
         for kind, nhs, lab in placed:
             print("referral %s: %s %s %s, sample %s" % (kind, nhs[:3], nhs[3:6], nhs[6:], lab))
+        for key, (xid, nhs, pid) in sorted(xplaced.items(), key=lambda x: x[1][0]):
+            print("exception %s (%s): %s %s %s%s, %s" % (xid, key, nhs[:3], nhs[3:6], nhs[6:],
+                                                       ", " + pid if pid else "",
+                                                       X["states"].get(xid, "not in force: rejected or later")))
     if bad or A.guards or missing:
         sys.exit(1)
 

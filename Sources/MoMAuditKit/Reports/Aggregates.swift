@@ -2,9 +2,9 @@
 /// file meant to leave the trust. With small-number suppression (the NHS
 /// Digital rule for published statistics) a count of 1 to 7 is shown as `*`
 /// and any other count is rounded to the nearest 5; 0 stays 0. A decimal
-/// derived from counts (a proportion, a rate) is `*` when any count it comes
-/// from is 1 to 7, since it would give that count away; funnel-plot limits
-/// (functions of n and the target) and statuses are kept.
+/// derived from counts (a proportion, a rate) is `*`, since it would give the
+/// exact counts back; a funnel-plot limit (a function of n and the target)
+/// is `*` when its n is 1 to 7; statuses are kept.
 package enum Aggregates {
   package static let header = ["as_of", "table", "key", "measure", "value"]
 
@@ -19,19 +19,18 @@ package enum Aggregates {
   package enum Value: Sendable, Equatable {
     /// A count (suppressed by the rule).
     case count(Int)
-    /// A decimal derived from these counts (`*` when any of them is 1 to 7).
-    case derived(Double, from: [Int])
-    /// A decimal that gives no count away (a control limit).
-    case decimal(Double)
+    /// A decimal derived from counts (`*` when suppressed).
+    case derived(Double)
+    /// A control limit at n (`*` when suppressed and n is 1 to 7: the limits give n away).
+    case limit(Double, n: Int)
     /// A word (a funnel-plot status).
     case text(String)
 
     func text(suppress: Bool) -> String {
       switch self {
       case .count(let n): return suppress ? suppressed(n) : String(n)
-      case .derived(let v, let counts):
-        return suppress && counts.contains(where: { (1...7).contains($0) }) ? "*" : Aggregates.decimal(v)
-      case .decimal(let v): return Aggregates.decimal(v)
+      case .derived(let v): return suppress ? "*" : Aggregates.decimal(v)
+      case .limit(let v, let n): return suppress && (1...7).contains(n) ? "*" : Aggregates.decimal(v)
       case .text(let s): return s
       }
     }
@@ -73,10 +72,8 @@ package enum Aggregates {
       add("requirement", r.finding, "findings", r.findings)
       add("requirement", r.finding, "excepted_\(r.unit)", r.excepted)
       add("requirement", r.finding, "excepted_findings", r.exceptedFindings)
-      if let rate = r.exceptionRate { add("requirement", r.finding, "exception_rate", .derived(rate, from: [r.excepted, r.inScope])) }
-      if let c = r.compliance {
-        add("requirement", r.finding, "compliance", .derived(c, from: [r.overdue, r.inScope, r.excepted]))
-      }
+      if let rate = r.exceptionRate { add("requirement", r.finding, "exception_rate", .derived(rate)) }
+      if let c = r.compliance { add("requirement", r.finding, "compliance", .derived(c)) }
     }
     add("cohort", "excepted", "findings", f.excepted)
     for c in f.exceptedByReason { add("exception_reason", c.key, "excepted_findings", c.count) }
@@ -101,11 +98,11 @@ package enum Aggregates {
       for u in c.units {
         add(table, u.key, "n", u.n)
         add(table, u.key, "r", u.r)
-        add(table, u.key, "proportion", .derived(u.proportion, from: [u.r, u.n]))
-        add(table, u.key, "lower_998", .decimal(u.lower998))
-        add(table, u.key, "lower_95", .decimal(u.lower95))
-        add(table, u.key, "upper_95", .decimal(u.upper95))
-        add(table, u.key, "upper_998", .decimal(u.upper998))
+        add(table, u.key, "proportion", .derived(u.proportion))
+        add(table, u.key, "lower_998", .limit(u.lower998, n: u.n))
+        add(table, u.key, "lower_95", .limit(u.lower95, n: u.n))
+        add(table, u.key, "upper_95", .limit(u.upper95, n: u.n))
+        add(table, u.key, "upper_998", .limit(u.upper998, n: u.n))
         add(table, u.key, "status", .text(u.status))
       }
     }

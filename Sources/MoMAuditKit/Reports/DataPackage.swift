@@ -219,7 +219,7 @@ package enum DataPackage {
       Resource(
         name: "aggregates", path: "aggregates.csv", title: "Aggregate figures",
         description: suppressed
-          ? "Every aggregate figure of the run, with small-number suppression: 1 to 7 shown as *, others rounded to the nearest 5."
+          ? "Every aggregate figure of the run, with small-number suppression: counts of 1 to 7 shown as *, others rounded to the nearest 5; proportions and rates shown as *; funnel-plot limits of units of 1 to 7 patients shown as *; statuses kept."
           : "Every aggregate figure of the run, exact counts (not suppressed: not for publication).",
         encoding: human,
         schema: Schema(
@@ -237,7 +237,7 @@ package enum DataPackage {
             suppressed
               ? string(
                 "value",
-                "a count (* for 1 to 7, else rounded to the nearest 5); a proportion or rate with 6 decimals (* when a count it comes from is 1 to 7); a control limit with 6 decimals; or a funnel-plot status (alarm, alert, none)",
+                "a count (* for 1 to 7, else rounded to the nearest 5); a proportion or rate (always *: it would give its counts back); a control limit with 6 decimals (* when its unit's n is 1 to 7); or a funnel-plot status (alarm, alert, none)",
                 required: true, pattern: "\\*|0|[1-9][0-9]*[05]|[01]\\.[0-9]{6}|alarm|alert|none")
               : string(
                 "value",

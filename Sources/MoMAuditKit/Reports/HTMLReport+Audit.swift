@@ -98,7 +98,9 @@ extension HTMLReport {
       let noun = u.kind
       h += "<h3>\(e(noun.prefix(1).uppercased() + noun.dropFirst()))s</h3>\n"
       guard !u.units.isEmpty else {
-        h += "<p>No patients in surveillance, so no \(e(noun)) to compare.</p>\n"
+        h += f.inSurveillance == 0
+          ? "<p>No patients in surveillance, so no \(e(noun)) to compare.</p>\n"
+          : "<p>This check run was stored by an earlier version of momaudit, which did not keep the implant that governs each patient's review: check again to compare units.</p>\n"
         continue
       }
       h += ReportCharts.funnelPlot(id: "funnel-\(noun)", title: "Funnel plot of \(noun)s", comparison: u)

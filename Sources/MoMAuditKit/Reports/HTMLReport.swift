@@ -18,7 +18,7 @@ package func htmlEscape(_ s: String) -> String {
 }
 
 /// report.html: one self-contained, escaped HTML5 file (outputs.md sections
-/// 1–7, then how each finding is decided). Every text from the input files
+/// 1–10, then how each finding is decided). Every text from the input files
 /// passes through `htmlEscape`; the only markup is written here.
 package enum HTMLReport {
   /// The inline worklist is capped so a national-scale report opens and sorts

@@ -54,11 +54,18 @@ extension ReportFigures {
       WHERE i.check_run_id = ? AND i.active AND p.status = ?
       """
     let imagingGroups = SurveillanceGroup.allCases.filter(\.imagingForAll).map(\.rawValue)
-    t.imagingForAllImplants =
-      try Int.fetchOne(
-        db,
-        sql: "SELECT count(*) \(surveilledImplants) AND i.surveillance_group IN (\(databaseQuestionMarks(count: imagingGroups.count)))",
-        arguments: StatementArguments([id, inSurveillance] as [any DatabaseValueConvertible]) + StatementArguments(imagingGroups)) ?? 0
+    // Active implants of patients in surveillance, and those in an "imaging for all" group: one pass.
+    if let row = try Row.fetchOne(
+      db,
+      sql: """
+        SELECT count(*), coalesce(sum(i.surveillance_group IN (\(databaseQuestionMarks(count: imagingGroups.count)))), 0)
+        \(surveilledImplants)
+        """,
+      arguments: StatementArguments(imagingGroups) + StatementArguments([id, inSurveillance] as [any DatabaseValueConvertible]))
+    {
+      t.surveilledImplants = row[0]
+      t.imagingForAllImplants = row[1]
+    }
     for row in try Row.fetchAll(
       db,
       sql: """
@@ -96,7 +103,6 @@ extension ReportFigures {
         t[keyPath: findings][row[0]] = (row[1], row[2])
       }
     }
-    t.surveilledImplants = try Int.fetchOne(db, sql: "SELECT count(*) \(surveilledImplants)", arguments: [id, inSurveillance]) ?? 0
     // §8: excepted findings, and the patients (implants) with one excepted and no finding of the code.
     t.exceptedFindings = try counts("SELECT finding, count(*) FROM excepted_finding WHERE check_run_id = ? GROUP BY finding", [id])
     t.exceptedByReason = try counts("SELECT reason, count(*) FROM excepted_finding WHERE check_run_id = ? GROUP BY reason", [id])
@@ -124,20 +130,35 @@ extension ReportFigures {
       try Int.fetchOne(
         db, sql: "SELECT count(*) FROM finding WHERE check_run_id = ? AND expired_exception_id IS NOT NULL",
         arguments: [id]) ?? 0
-    t.trend = try TrendPoint.load(db, upTo: run)
-    // Section 10: each patient in surveillance at the units of the governing implant of their review.
-    for (kind, column) in zip(UnitComparison.kinds, ["trust_code", "site_code", "consultant_code"]) {
+    // Sections 9 and 10 are the reported run's: a compared run's figures leave them out.
+    if withdrawn {
+      // This run's point from the counts above.
+      let current = TrendPoint(
+        runId: id, asOf: run.asOf, inSurveillance: t.patientsByStatus[inSurveillance] ?? 0,
+        patientsWithFindings: t.patientsWithFindings,
+        byRequirement: RunHistory.codes.map { Count(key: $0, count: t.byFinding[$0]?.patients ?? 0) })
+      t.trend = try TrendPoint.load(db, upTo: run, current: current)
+      // Section 10: each patient in surveillance at the units of the governing implant of their
+      // review, r from the patient's open findings (stored with the patient): one pass for the three kinds.
       for row in try Row.fetchAll(
         db,
         sql: """
-          SELECT coalesce(nullif(i.\(column), ''), ?), count(*),
-            sum(EXISTS (SELECT 1 FROM finding f WHERE f.check_run_id = p.check_run_id AND f.nhs_number = p.nhs_number))
+          SELECT coalesce(nullif(i.trust_code, ''), ?1), coalesce(nullif(i.site_code, ''), ?1),
+            coalesce(nullif(i.consultant_code, ''), ?1), count(*), sum(p.open_findings <> '')
           FROM run_patient p JOIN run_implant i ON i.check_run_id = p.check_run_id AND i.procedure_id = p.review_procedure_id
-          WHERE p.check_run_id = ? AND p.status = ?
-          GROUP BY 1
+          WHERE p.check_run_id = ?2 AND p.status = ?3
+          GROUP BY 1, 2, 3
           """, arguments: [UnitComparison.notRecorded, id, inSurveillance])
       {
-        t.units[kind, default: [:]][row[0]] = (row[1], row[2])
+        let n: Int = row[3]
+        let r: Int = row[4]
+        for (k, kind) in UnitComparison.kinds.enumerated() {
+          let key: String = row[k]
+          var c = t.units[kind, default: [:]][key] ?? (0, 0)
+          c.n += n
+          c.r += r
+          t.units[kind, default: [:]][key] = c
+        }
       }
     }
     t.flags = try counts("SELECT flag, count(*) FROM clinical_flag WHERE check_run_id = ? GROUP BY flag", [id])

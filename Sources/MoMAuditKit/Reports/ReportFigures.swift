@@ -322,6 +322,15 @@ package struct ReportFigures: Sendable, Codable, Equatable {
     localProtocol = run.localProtocol
   }
 
+  /// A compared run's figures (section 7): without the reported run's own
+  /// sections 9 and 10, as `load(…, withdrawn: false)` reads them.
+  func compared() -> ReportFigures {
+    var f = self
+    f.trend = []
+    f.unitComparisons = UnitComparison.kinds.map { UnitComparison(kind: $0, counts: [:]) }
+    return f
+  }
+
   /// Per site or consultant, most patients overdue first, then key.
   static func breakdown(_ inScope: [String: Int], _ overdue: [String: (patients: Int, findings: Int)]) -> [Breakdown] {
     Set(inScope.keys).union(overdue.keys).map {

@@ -219,7 +219,7 @@ package struct ReportModel: Sendable, Codable, Equatable {
       otherId = try Self.runId(db, before: model.run.id)
     }
     if let otherId, otherId != model.run.id, let other = try loadRun(db, runId: otherId) {
-      model.comparison = Comparison(run: other.run, findings: other.findings, figures: ReportFigures(other))
+      model.comparison = Comparison(run: other.run, findings: other.findings, figures: ReportFigures(other).compared())
     }
     model.withdrawn = try Array(WithdrawnRow.fetchCursor(db, since: model.comparison?.run.lastSourceFileId))
     return model

@@ -20,7 +20,8 @@ package struct TrendPoint: Sendable, Codable, Equatable {
   /// For every as-of date of the database's check runs up to `run`'s, the
   /// latest run of that date (`run` itself for its own date), oldest first.
   /// Aggregates over the run index: bounded memory whatever the run's size.
-  static func load(_ db: Database, upTo run: ReportModel.Run) throws -> [TrendPoint] {
+  /// `current`: `run`'s own point when the caller has its figures already.
+  static func load(_ db: Database, upTo run: ReportModel.Run, current: TrendPoint? = nil) throws -> [TrendPoint] {
     let runs = try Row.fetchAll(
       db,
       sql: """
@@ -32,6 +33,7 @@ package struct TrendPoint: Sendable, Codable, Equatable {
     let codes = RunHistory.codes
     return try runs.map { r in
       let id: Int64 = r["id"]
+      if let current, id == current.runId { return current }
       var per: [String: Int] = [:]
       for row in try Row.fetchAll(
         db, sql: "SELECT finding, count(DISTINCT nhs_number) FROM finding WHERE check_run_id = ? GROUP BY finding",

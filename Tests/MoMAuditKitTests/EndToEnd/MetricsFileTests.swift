@@ -57,13 +57,14 @@ struct MetricsFileTests {
     #expect(first["momaudit_last_run_timestamp_seconds"]! >= before.rounded(.down))
     #expect(first["momaudit_last_success_timestamp_seconds"] == first["momaudit_last_run_timestamp_seconds"])
     #expect(first["momaudit_run_duration_seconds"]! > 0)
-    let (read, rejected, skipped, inSurveillance, findings) = try DatabaseQueue(path: db).read { d in
+    let (read, rejected, skipped, inSurveillance, findings, excepted) = try DatabaseQueue(path: db).read { d in
       (
         try Int.fetchOne(d, sql: "SELECT sum(rows_read) FROM source_file")!,
         try Int.fetchOne(d, sql: "SELECT sum(rows_rejected) FROM source_file")!,
         try Int.fetchOne(d, sql: "SELECT sum(rows_skipped) FROM source_file")!,
         try Int.fetchOne(d, sql: "SELECT patients_in_surveillance FROM check_run")!,
-        try Int.fetchOne(d, sql: "SELECT count(*) FROM finding")!
+        try Int.fetchOne(d, sql: "SELECT count(*) FROM finding")!,
+        try Int.fetchOne(d, sql: "SELECT count(*) FROM excepted_finding")!
       )
     }
     #expect(first["momaudit_rows_read"] == Double(read))
@@ -72,7 +73,8 @@ struct MetricsFileTests {
     #expect(first["momaudit_files_refused"] == 0)
     #expect(first["momaudit_patients_in_surveillance"] == Double(inSurveillance))
     #expect(first["momaudit_findings"] == Double(findings))
-    #expect(first["momaudit_excepted"] == 0)
+    #expect(first["momaudit_excepted"] == Double(excepted))
+    #expect(excepted > 0, "SampleData's clinicians' exceptions except findings")
     #expect(try String(contentsOfFile: metrics, encoding: .utf8).contains("# TYPE momaudit_findings gauge"))
     // A failed run (an input missing: 66): its exit code and time, the last success carried over.
     let failed = try Executables.run(

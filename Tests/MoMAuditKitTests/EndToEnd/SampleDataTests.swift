@@ -64,9 +64,44 @@ struct SampleDataTests {
     // Every new warning of revision 3 occurs.
     for code in [
       "CENSORED_RESULT_UNCERTAIN", "SAMPLE_DATES_DIFFER", "CONFLICTING_RESULTS", "BEARING_FROM_COMPONENTS", "BEARING_ASSUMED_MOM",
+      "EXCEPTION_TOO_LONG",
     ] {
       #expect((counts("warningsByCode")[code] ?? 0) > 0, "\(code)")
     }
+    // Clinicians' exceptions (§8): `findings` above are after exceptions; here the
+    // excepted findings per code and per reason, the exceptions due for review, and
+    // the findings back after their exception expired, each naming it.
+    let expectedExcepted = expected["excepted"] as! [String: Int]
+    #expect(summary["excepted"] as? Int == expectedExcepted.values.reduce(0, +))
+    let exceptedPerCode = (summary["requirements"] as! [[String: Any]]).reduce(into: [String: Int]()) {
+      $0[$1["finding"] as! String] = $1["exceptedFindings"] as? Int
+    }
+    #expect(exceptedPerCode == expectedExcepted)
+    #expect(counts("exceptedByReason") == expected["exceptedByReason"] as! [String: Int])
+    for key in ["exceptionsDueForReview", "findingsWithExpiredException"] {
+      #expect(summary[key] as? Int == expected[key] as? Int, "\(key)")
+    }
+    let run = try #require(try db.read { try Int64.fetchOne($0, sql: "SELECT max(id) FROM check_run") })
+    func line(_ row: Row) -> String {
+      [0, 1, 2, 3].map { (row[$0] as String?) ?? "" }.joined(separator: " ")
+    }
+    let expired = try db.read {
+      try Row.fetchAll(
+        $0, sql: "SELECT nhs_number, finding, procedure_id, expired_exception_id, detail FROM finding WHERE check_run_id = ? AND expired_exception_id IS NOT NULL",
+        arguments: [run])
+    }
+    #expect(expired.map(line).sorted() == (expected["expiryNotes"] as! [String]).sorted())
+    for row in expired {
+      let detail: String = row["detail"]
+      let id: String = row["expired_exception_id"]
+      #expect(detail.contains("; exception \(id) expired on "), "\(detail)")
+    }
+    let excepted = try db.read {
+      try Row.fetchAll(
+        $0, sql: "SELECT nhs_number, finding, procedure_id, exception_id FROM excepted_finding WHERE check_run_id = ?",
+        arguments: [run])
+    }
+    #expect(excepted.map(line).sorted() == (expected["exceptedRows"] as! [String]).sorted())
     // Every file: its source, kind and counts, and its skips by rule.
     let files = try db.read {
       try Row.fetchAll($0, sql: "SELECT id, path, source, rows_read, rows_accepted, rows_rejected, rows_skipped FROM source_file ORDER BY id")

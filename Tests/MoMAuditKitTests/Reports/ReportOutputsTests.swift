@@ -47,11 +47,14 @@ struct ReportOutputsTests {
         #expect(a[4] == String(n))
         #expect(b[4] == Aggregates.suppressed(n))
         if b[4] == "*" { stars += 1 } else { #expect(Int(b[4])! % 5 == 0) }
-      case .derived(_, let counts):
-        // A proportion or rate gives its counts away: hidden when any is 1 to 7.
-        #expect(b[4] == (counts.contains { (1...7).contains($0) } ? "*" : a[4]))
-      case .decimal, .text:
-        // Control limits (functions of n and the target) and statuses stay.
+      case .derived:
+        // A proportion or rate would give its exact counts back.
+        #expect(b[4] == "*")
+      case .limit(_, let n):
+        // The limits give n away: hidden for a unit of 1 to 7 patients.
+        #expect(b[4] == ((1...7).contains(n) ? "*" : a[4]))
+      case .text:
+        // Statuses stay.
         #expect(b[4] == a[4])
       }
     }
@@ -169,10 +172,12 @@ struct ReportOutputsTests {
     let firstVsSecond = try db.read { try ReportModel.load($0, runId: first, compareWith: second)! }
     #expect(firstVsSecond.comparison?.run.id == second)
     #expect(HTMLReport.render(firstVsSecond).contains("a later run"))
-    // The same figures, but for the withdrawals, which count since a compared run.
-    var own = ReportFigures(latest)
+    // The same figures, but for the withdrawals, which count since a compared run,
+    // and the trend and the comparison of units, which belong to the reported run.
+    var own = ReportFigures(latest).compared()
     own.withdrawnSinceRun = nil
     own.withdrawnSince = []
+    #expect(own.trend.isEmpty && own.unitComparisons.allSatisfy(\.units.isEmpty))
     #expect(firstVsSecond.comparison?.figures == own)
   }
 
