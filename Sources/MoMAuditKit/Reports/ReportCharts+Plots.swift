@@ -92,6 +92,13 @@ extension ReportCharts {
     return figure(s, caption: caption)
   }
 
+  /// A round axis end above `n` (so the largest unit is not drawn on the edge): 10, 15, 20, 25, 30, … 150, 200, …
+  static func niceCeiling(_ n: Int) -> Int {
+    var step = 5
+    while n >= step * 10 { step *= 10 }
+    return (n / step + 1) * step
+  }
+
   static func median(_ values: [Double]) -> Double? {
     guard !values.isEmpty else { return nil }
     let v = values.sorted()
@@ -106,7 +113,7 @@ extension ReportCharts {
   package static func funnelPlot(id: String, title: String, comparison u: UnitComparison) -> String {
     let f = Frame()
     let height = f.bottom + 48
-    let maxN = max(u.units.map(\.n).max() ?? 1, 1)
+    let maxN = niceCeiling(u.units.map(\.n).max() ?? 1)
     // The y axis reaches past the highest point and the 95 % limit at the smallest n shown.
     let smallest = max(u.units.map(\.n).min() ?? 1, 1)
     let reach = max(
@@ -162,7 +169,7 @@ extension ReportCharts {
     let alarms = u.units.filter { $0.status == FunnelStatus.alarm.rawValue }.count
     let alerts = u.units.filter { $0.status == FunnelStatus.alert.rawValue }.count
     let caption =
-      "\(title): \(u.units.count) units, target \(percentText(u.target * 100)); \(alarms) above the 99.8% limit (alarm, filled squares), "
+      "\(title): \(u.units.count) unit\(u.units.count == 1 ? "" : "s"), target \(percentText(u.target * 100)); \(alarms) above the 99.8% limit (alarm, filled squares), "
       + "\(alerts) above the 95% limit only (alert, triangles); the others are circles."
     return figure(s, caption: caption)
   }
