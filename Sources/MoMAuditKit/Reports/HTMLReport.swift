@@ -440,6 +440,8 @@ package enum HTMLReport {
           ]
         }, rowHeaders: true)
     }
+    h += "<h3 id=\"rule-exceptions\">Clinicians' exceptions</h3>\n"
+    h += "<p>An exception is in force on the as-of date D when it was recorded on or before D, D is not after its review date, and its review date is at most \(formatNumber(m.run.pack.parameter(.exceptionMaxMonths)?.value ?? 12)) months after it was recorded (<span class=\"code\">exception_<wbr>max_<wbr>months</span>; a longer one never applies and is warned EXCEPTION_TOO_LONG). A finding is excepted when an exception in force has its NHS number, its code (or ALL) and, when the exception names an implant, the finding's implant; among several, the latest review date applies, then the smallest id. A finding whose matching exceptions have all expired stays, its detail naming the latest. Exceptions change findings only: groups, due dates, flags and warnings are as without them.</p>\n<p class=\"source\">Source: \(e(ExceptionPolicy.source)).</p>\n"
     h += "<h3>Clinical flags</h3>\n<ul>"
     for flag in ClinicalFlags.descriptions {
       h += "<li><span class=\"code\">\(e(flag.code))</span>: \(e(flag.summary)).</li>"
