@@ -23,10 +23,41 @@ do (DD/MM/YYYY dates, spaced NHS numbers, `left`, `THR`, `metal-on-metal`).
 Records are written patient by patient; procedure and event ids are
 sequential in file order (as an export `ORDER BY id` would give).
 
-Deterministic: the only randomness is random.Random(SEED + scale), so the
-same --scale gives byte-identical files. No dependencies (Python 3.7+).
+Deterministic: the only randomness is random.Random(seed + scale), so the
+same options give byte-identical files. No dependencies (Python 3.7+).
+
+Options that make another generator's data (issue 14: the targets must hold
+on more than one data set). Each default reproduces the original output byte
+for byte; when any differs from its default, manifest.json also records them
+under "options".
+
+  --seed N                  the random seed (default 20260930). Another seed
+                            also starts the NHS numbers elsewhere in their
+                            scattered sequence, so the patients' numbers, and
+                            the order they reach the indexes in, differ too.
+  --mom-fraction F          the chance that a patient is a metal-on-metal
+                            patient (default 0.05; about 4.6 % of procedures
+                            end up MoM, as a MoM patient's other hip or
+                            revision may not be). MoM patients carry most of
+                            the events, so this raises events per patient too.
+  --bad-row-share F         the chance that a patient's records carry one
+                            deliberately irregular row (default 0.003, about
+                            0.08 % of the CSV rows): a fault (head size out of
+                            range, impossible date, unknown event type; 16 of
+                            every 30) or a repeated procedure (identical, 10 of
+                            30; with different content, 4 of 30). The five
+                            kinds keep these proportions; 0.009 is 3x.
+  --events-per-patient F    a multiplier of each patient's follow-up events
+                            (default 1; about 2 per procedure): a MoM patient's
+                            visits come F times as often (the 60-event cap and
+                            the chance of dying per visit scale with it), a
+                            non-MoM patient's 0-4 reviews and radiographs are
+                            multiplied by F (rounded at random). Deaths and
+                            withdrawals from follow-up stay once per patient.
 
 Usage: python3 bench/generate.py --scale 0.1 --out bench/out/0.1
+       python3 bench/generate.py --scale 0.1 --seed 3 --events-per-patient 2 \
+           --bad-row-share 0.009 --out bench/out/variants/seed3
 """
 
 import argparse
@@ -38,6 +69,10 @@ import random
 SEED = 20260930
 FULL_PROCEDURES = 1_500_000
 MOM_SHARE = 0.05
+# The chance that a patient carries one deliberately irregular row, and where
+# each kind ends within it (cumulative): faults, then repeats.
+IRREGULAR_SHARE = 0.0030
+IRREGULAR_KINDS = (0.0006, 0.0012, 0.0016, 0.0026, 0.0030)
 EXPORT_DATE = dt.date(2026, 10, 1)
 LAST_DATE = dt.date(2026, 9, 30)
 FIRST_DATE = dt.date(2000, 1, 1)
@@ -96,8 +131,8 @@ class NhsNumbers:
     """Unique valid NHS numbers in scattered order: 9-digit stems 400000000 +
     (k * 3^18 mod 5e8) are distinct for distinct k (3^18 is coprime to 5e8)."""
 
-    def __init__(self):
-        self.k = 0
+    def __init__(self, start=0):
+        self.k = start
 
     def next(self):
         while True:
@@ -208,9 +243,16 @@ def fmt_nhs(rng, n):
     return n if rng.random() < 0.95 else "%s %s %s" % (n[0:3], n[3:6], n[6:10])
 
 
-def generate(scale, out):
-    rng = random.Random(SEED + int(round(scale * 1000)))
-    nhs = NhsNumbers()
+def generate(scale, out, seed=SEED, mom_share=MOM_SHARE, bad_share=IRREGULAR_SHARE, events_factor=1.0):
+    rng = random.Random(seed + int(round(scale * 1000)))
+    # The default seed starts at the sequence's beginning (the original output).
+    nhs = NhsNumbers(((seed - SEED) * 7_777_777) % 500_000_000)
+    # The irregular rows' thresholds; f is exactly 1.0 at the default share.
+    f = bad_share / IRREGULAR_SHARE
+    t_head, t_date, t_event, t_same, t_conflict = (t * f for t in IRREGULAR_KINDS)
+    options = {k: v for k, v, d in (("seed", seed, SEED), ("mom_fraction", mom_share, MOM_SHARE),
+                                     ("bad_row_share", bad_share, IRREGULAR_SHARE),
+                                     ("events_per_patient", events_factor, 1.0)) if v != d}
     target = max(1, int(round(FULL_PROCEDURES * scale)))
     w = Writer(out, rng)
     proc_seq = 0
@@ -265,7 +307,7 @@ def generate(scale, out):
              "local_patient_id": "H%07d" % rng.randint(0, 9999999) if rng.random() < 0.8 else ""}
         consultant = rng.choice(CONSULTANTS[trust])
         procs, events = [], []
-        mom = rng.random() < MOM_SHARE  # a MoM patient has ~1.2 procedures, some not MoM
+        mom = rng.random() < mom_share  # a MoM patient has ~1.2 procedures, some not MoM
         first_lo = dt.date(2003, 1, 1) if mom else FIRST_DATE
         first_hi = dt.date(2011, 12, 31) if mom else dt.date(2026, 6, 30)
         d0 = add_days(first_lo, rng.randint(0, (first_hi - first_lo).days))
@@ -289,7 +331,7 @@ def generate(scale, out):
             co, cr = rng.uniform(0.5, 4.0), rng.uniform(0.5, 3.5)
             nmol = rng.random() < 0.1
             regular = rng.random()
-            while d <= LAST_DATE and len(events) < 60:
+            while d <= LAST_DATE and len(events) < 60 * events_factor:
                 x = rng.random()
                 if x < regular * 0.9 + 0.05:
                     events.append(new_event(p, d, rng.choice(["review"] * 6 + ["clinic", "telephone_review"]),
@@ -312,14 +354,23 @@ def generate(scale, out):
                                                     ["normal"] * 6 + ["fluid_collection", "pseudotumour", "other"])))
                 elif x < 0.97:
                     events.append(new_event(p, d, rng.choice(["did_not_attend", "dna"])))
-                if rng.random() < 0.012:
+                if rng.random() < 0.012 / events_factor:
                     death = add_days(d, rng.randint(1, 300))
                     break
-                d = add_months(d, rng.choice([6, 12, 12, 12, 18, 24, 36]))
+                months = rng.choice([6, 12, 12, 12, 18, 24, 36])
+                if events_factor == 1.0:
+                    d = add_months(d, months)
+                else:  # visits F times as often
+                    d = add_days(d, max(1, int(round(months * 30.4375 / events_factor))))
             if death is None and rng.random() < 0.02:
                 events.append(new_event(p, add_days(d0, rng.randint(400, 5000)), rng.choice(["declined_follow_up", "transferred_out"])))
         else:
             k = rng.choice([0, 1, 1, 1, 2, 2, 2, 3, 3, 4])
+            if events_factor != 1.0:  # k * F, rounded up with the chance of its fraction
+                kf = k * events_factor
+                k = int(kf)
+                if kf > k and rng.random() < kf - k:
+                    k += 1
             for _ in range(k):
                 d = add_days(d0, rng.randint(30, 3650))
                 if d <= LAST_DATE:
@@ -335,19 +386,19 @@ def generate(scale, out):
 
         # Deliberate faults and repeats, at low rates.
         x = rng.random()
-        if x < 0.0006:
+        if x < t_head:
             procs[0]["head_diameter_mm"] = "95"  # outside 20-80 mm
             w.counts["bad_rows"] += 1
-        elif x < 0.0012:
+        elif x < t_date:
             procs[0]["procedure_date"] = "31/02/2010"
             w.counts["bad_rows"] += 1
-        elif x < 0.0016 and events:
+        elif x < t_event and events:
             events[0]["event_type"] = "telepathy"
             w.counts["bad_rows"] += 1
-        elif x < 0.0026:
+        elif x < t_same:
             procs.append(dict(procs[0]))  # identical repeat: accepted once
             w.counts["identical_repeats"] += 1
-        elif x < 0.0030:
+        elif x < t_conflict:
             rep = dict(procs[0])
             rep["consultant_code"] = "C0000001"  # different content: rejected, the first stands
             procs.append(rep)
@@ -383,6 +434,8 @@ def generate(scale, out):
     counts["update_procedures"] = len(updates)
     counts["scale"] = scale
     counts["csv_rows"] = counts["procedures"] + counts["events"] + len(updates)
+    if options:
+        counts["options"] = options
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(counts, f, indent=2, sort_keys=True)
         f.write("\n")
@@ -430,8 +483,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scale", type=float, default=1.0, help="1 = 1.5 M procedures; 0.1 for the tenth-scale run")
     ap.add_argument("--out", required=True, help="output folder (csv/ and xml/ are created inside)")
+    ap.add_argument("--seed", type=int, default=SEED, help="random seed (default %(default)s)")
+    ap.add_argument("--mom-fraction", type=float, default=MOM_SHARE,
+                    help="chance that a patient is a MoM patient (default %(default)s)")
+    ap.add_argument("--bad-row-share", type=float, default=IRREGULAR_SHARE,
+                    help="chance that a patient carries one bad or repeated row (default %(default)s)")
+    ap.add_argument("--events-per-patient", type=float, default=1.0,
+                    help="multiplier of each patient's follow-up events (default %(default)s)")
     a = ap.parse_args()
-    counts = generate(a.scale, a.out)
+    if not 0 <= a.mom_fraction <= 1 or not 0 <= a.bad_row_share <= 1 or a.events_per_patient <= 0:
+        ap.error("--mom-fraction and --bad-row-share must be in 0..1, --events-per-patient above 0")
+    counts = generate(a.scale, a.out, a.seed, a.mom_fraction, a.bad_row_share, a.events_per_patient)
     print(json.dumps(counts, sort_keys=True))
 
 
