@@ -49,33 +49,9 @@ TSV=$OUT/measurements.tsv
 GEN_SUM=$(sha256sum bench/generate.py | cut -c1-16)
 Q_SUM=$(cat bench/generate.py bench/quarterly.py | sha256sum | cut -c1-16)
 
-# measure SCALE STAGE REP cmd...: runs cmd under /usr/bin/time, appends a row.
-measure() {
-  local scale=$1 stage=$2 rep=$3
-  shift 3
-  local tf=$OUT/.time.$$
-  # The previous stage's dirty pages are written back before this one starts,
-  # not during it (a 1 GB database written just before otherwise slows the
-  # next stage's own writes; measured on the results ingest, issue 10).
-  sync
-  if ! /usr/bin/time -v -o "$tf" "$@" >"$OUT/.stdout.$$" 2>"$OUT/.stderr.$$"; then
-    echo "error: stage $stage (scale $scale) failed: $*" >&2
-    tail -n 20 "$OUT/.stderr.$$" >&2
-    exit 1
-  fi
-  local wall rss
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$tf")
-  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tf")
-  local user sys
-  user=$(awk -F': ' '/User time/ {print $2}' "$tf")
-  sys=$(awk -F': ' '/System time/ {print $2}' "$tf")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scale" "$stage" "$rep" "$wall" "$rss" "$user" "$sys" >>"$TSV"
-  printf '   %-11s rep %s  %7.2f s  %7.1f MB  (user %s s, sys %s s)\n' "$stage" "$rep" "$wall" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" "$user" "$sys"
-  rm -f "$tf"
-}
-
-rmdb() { rm -f "$1" "$1-wal" "$1-shm" "$1.lock"; }
-cpdb() { rmdb "$2"; cp "$1" "$2"; }
+MEASURE_DIR=$OUT
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 for scale in $SCALES; do
   D=$OUT/$scale

@@ -62,29 +62,9 @@ echo "reps $REPS" >>"$VOUT/conditions.txt"
 echo "date $(date -u '+%Y-%m-%d %H:%M UTC')" >>"$VOUT/conditions.txt"
 GEN_SUM=$(sha256sum bench/generate.py | cut -c1-16)
 
-# measure VARIANT STAGE REP cmd...: runs cmd under /usr/bin/time, appends a row (as run.sh).
-measure() {
-  local variant=$1 stage=$2 rep=$3
-  shift 3
-  local tf=$VOUT/.time.$$
-  sync
-  if ! /usr/bin/time -v -o "$tf" "$@" >"$VOUT/.stdout.$$" 2>"$VOUT/.stderr.$$"; then
-    echo "error: stage $stage (variant $variant) failed: $*" >&2
-    tail -n 20 "$VOUT/.stderr.$$" >&2
-    exit 1
-  fi
-  local wall rss user sys
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$tf")
-  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tf")
-  user=$(awk -F': ' '/User time/ {print $2}' "$tf")
-  sys=$(awk -F': ' '/System time/ {print $2}' "$tf")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$variant" "$stage" "$rep" "$wall" "$rss" "$user" "$sys" >>"$TSV"
-  printf '   %-13s rep %s  %7.2f s  %7.1f MB  (user %s s, sys %s s)\n' "$stage" "$rep" "$wall" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" "$user" "$sys"
-  rm -f "$tf" "$VOUT/.stdout.$$" "$VOUT/.stderr.$$"
-}
-
-rmdb() { rm -f "$1" "$1-wal" "$1-shm" "$1.lock"; }
-cpdb() { rmdb "$2"; cp "$1" "$2"; }
+MEASURE_DIR=$VOUT
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 for name in $VARIANTS; do
   line=$(echo "$ALL_VARIANTS" | awk -F'|' -v n="$name" '$1 == n')

@@ -124,9 +124,7 @@ extension HTMLReport {
     return h + "</section>\n"
   }
 
-  static func percentCell(_ v: Double) -> Cell {
-    Cell(ReportCharts.percentText(v * 100), sortKey: Aggregates.decimal(v), numeric: true)
-  }
+  static func percentCell(_ v: Double) -> Cell { rate(v) }
 
   static func unitRow(_ x: UnitComparison.Unit) -> [Cell] {
     [

@@ -184,6 +184,14 @@ package struct PatientResult: Sendable {
     } else {
       flags = []
     }
+    // Nearly every patient has no exception: no policy (a pack lookup) on the hot path.
+    guard !exceptions.isEmpty else {
+      findings = found
+      excepted = []
+      exceptionStates = []
+      warnings = assemblyWarnings + DataQuality.warnings(context)
+      return
+    }
     let outcome = ExceptionPolicy(pack: context.pack, asOf: context.asOf).apply(found, exceptions: exceptions)
     findings = outcome.findings
     excepted = outcome.excepted
