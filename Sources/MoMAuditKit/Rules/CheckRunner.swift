@@ -253,7 +253,14 @@ struct PatientGroup: Sendable {
     var nextProc = try next(ps, procs) ? ProcedureRecord(statement: ps) : nil
     var nextEvent = try next(es, events) ? EventRecord(statement: es) : nil
     var nextResult = try next(rs, results) ? ResultRecord(statement: rs) : nil
-    var nextException = try next(xs, exceptions) ? ExceptionRecord(statement: xs) : nil
+    // An exception row that does not read back is left out (ExceptionRecord(statement:)).
+    func readException() throws -> ExceptionRecord? {
+      while try next(xs, exceptions) {
+        if let x = ExceptionRecord(statement: xs) { return x }
+      }
+      return nil
+    }
+    var nextException = try readException()
     while nextProc != nil || nextEvent != nil || nextResult != nil || nextException != nil {
       let nhs = [nextProc?.nhsNumber, nextEvent?.nhsNumber, nextResult?.nhsNumber, nextException?.nhsNumber]
         .compactMap { $0 }.min(by: codePointLess)!
@@ -272,7 +279,7 @@ struct PatientGroup: Sendable {
       }
       while let x = nextException, x.nhsNumber == nhs {
         group.exceptions.append(x)
-        nextException = try next(xs, exceptions) ? ExceptionRecord(statement: xs) : nil
+        nextException = try readException()
       }
       try body(group)
     }

@@ -112,14 +112,18 @@ extension ExceptionRecord {
     exception_id, nhs_number, finding, procedure_id, reason, recorded_by, recorded_on, review_by
     """
 
-  /// The note is not read back: no rule uses free text.
-  init(statement s: SQLiteStatement) {
+  /// The note is not read back: no rule uses free text. nil for a row whose
+  /// code or dates do not read back (never written by momaudit): no default
+  /// is guessed, since a wrong `finding` could except every finding.
+  init?(statement s: SQLiteStatement) {
+    guard let finding = columnText(s, 2).flatMap(ExceptionFinding.init(rawValue:)),
+      let reason = columnText(s, 4).flatMap(ExceptionReason.init(rawValue:)),
+      let recordedOn = columnDate(s, 6), let reviewBy = columnDate(s, 7)
+    else { return nil }
     self.init(
-      exceptionId: columnText(s, 0) ?? "", nhsNumber: columnText(s, 1) ?? "",
-      finding: columnText(s, 2).flatMap { ExceptionFinding(rawValue: $0) } ?? .all, procedureId: columnText(s, 3),
-      reason: columnText(s, 4).flatMap { ExceptionReason(rawValue: $0) } ?? .individualPlan,
-      recordedBy: columnText(s, 5) ?? "", recordedOn: columnDate(s, 6) ?? LocalDate(dayNumber: 0),
-      reviewBy: columnDate(s, 7) ?? LocalDate(dayNumber: 0), note: nil)
+      exceptionId: columnText(s, 0) ?? "", nhsNumber: columnText(s, 1) ?? "", finding: finding,
+      procedureId: columnText(s, 3), reason: reason, recordedBy: columnText(s, 5) ?? "", recordedOn: recordedOn,
+      reviewBy: reviewBy, note: nil)
   }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 @testable import MoMAuditKit
@@ -107,5 +108,18 @@ struct ExceptionPolicyTests {
       let open = Set(with.findings.filter { $0.nhsNumber == p.nhsNumber }.map(\.finding))
       #expect(Set(p.openFindings.split(separator: ";").map(String.init)) == open)
     }
+  }
+
+  @Test("an exception row that does not read back (a code momaudit never writes) is left out, never read as ALL")
+  func unreadableRow() throws {
+    let (db, _) = try ingest(["1-procedures.csv", "2-events.csv", "3-exceptions.csv"].map { Self.scenario.appendingPathComponent($0).path })
+    // EXC-B1 (ALL) excepts both of patient B's findings when it reads back.
+    try db.write { try $0.execute(sql: "UPDATE exception SET finding = 'NOT_A_CODE' WHERE exception_id = 'EXC-B1'") }
+    let run = try CheckRunner(db: db, logger: quietLogger, pack: .mhra2017, asOf: Self.asOf).run()
+    let m = try #require(try db.read { try ReportModel.load($0, runId: run.runId) })
+    #expect(!m.excepted.contains { $0.exceptionId == "EXC-B1" })
+    #expect(m.findings.filter { $0.nhsNumber == "9993600016" }.map(\.finding) == ["IONS_OVERDUE", "REVIEW_OVERDUE"])
+    // The other exceptions still apply.
+    #expect(m.excepted.contains { $0.exceptionId == "EXC-A1" })
   }
 }
