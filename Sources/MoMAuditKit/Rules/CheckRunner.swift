@@ -29,8 +29,6 @@ package struct CheckRunner {
   let pack: RulePack
   let asOf: LocalDate
   let clock: @Sendable () -> Date
-  /// Crash-safety tests only (FaultInjection).
-  let killAfterPatients = FaultInjection.limit(.checkPatient)
 
   package init(db: DatabaseQueue, logger: Logger, pack: RulePack, asOf: LocalDate, clock: @escaping @Sendable () -> Date = Date.init) {
     self.db = db
@@ -70,15 +68,8 @@ package struct CheckRunner {
       // one connection only, and one not in WAL mode must read on the
       // writing connection: the merge then runs here.
       let process = { (group: PatientGroup) throws in
-        if killAfterPatients != nil { FaultInjection.tick(.checkPatient) }
-        // Most patients have no results: no assembly, no copy of their events.
-        let (tests, assembly) =
-          group.results.isEmpty
-          ? ([], []) : IonTestAssembly.assemble(group.results, nhsNumber: group.nhsNumber, asOf: asOf)
-        let context = PatientContext(
-          nhsNumber: group.nhsNumber, procedures: group.procedures, events: tests.isEmpty ? group.events : group.events + tests,
-          asOf: asOf, pack: pack, assembledTests: tests.isEmpty ? [] : Set(tests.map(\.eventId)))
-        let result = PatientResult(context: context, assemblyWarnings: assembly, exceptions: group.exceptions)
+        let result = PatientResult(group: group, asOf: asOf, pack: pack)
+        let context = result.context
         try out.write(result)
         summary.warnings += result.warnings.count
         if !context.implants.isEmpty {
@@ -200,6 +191,21 @@ package struct PatientResult: Sendable {
   }
 }
 
+extension PatientResult {
+  /// One patient's records evaluated: results assembled into ion tests, then
+  /// the rules, the data-quality checks and the exceptions.
+  init(group: PatientGroup, asOf: LocalDate, pack: RulePack) {
+    // Most patients have no results: no assembly, no copy of their events.
+    let (tests, assembly) =
+      group.results.isEmpty
+      ? ([], []) : IonTestAssembly.assemble(group.results, nhsNumber: group.nhsNumber, asOf: asOf)
+    let context = PatientContext(
+      nhsNumber: group.nhsNumber, procedures: group.procedures, events: tests.isEmpty ? group.events : group.events + tests,
+      asOf: asOf, pack: pack, assembledTests: tests.isEmpty ? [] : Set(tests.map(\.eventId)))
+    self.init(context: context, assemblyWarnings: assembly, exceptions: group.exceptions)
+  }
+}
+
 /// One patient's records as of the audit date, in no particular order
 /// (PatientContext sorts them).
 struct PatientGroup: Sendable {
@@ -211,9 +217,12 @@ struct PatientGroup: Sendable {
   /// Clinicians' exceptions recorded on or before D (surveillance-rules.md §8).
   var exceptions: [ExceptionRecord] = []
 
-  /// Every patient with a record dated on or before `asOf`, in NHS-number
-  /// order: four cursors (procedures, events, results, exceptions) merged, never a
-  /// query per patient. Read through the C API on GRDB's statements.
+  /// Every patient with a record dated on or before `asOf` that may give
+  /// the check an output, in NHS-number order: four cursors (procedures,
+  /// events, results, exceptions) merged, never a query per patient. Read
+  /// through the C API on GRDB's statements. A patient without a MoM implant
+  /// comes with only the events that may raise a warning (`needsEveryEvent`),
+  /// or not at all: what the check writes is the same as with every record.
   static func forEach(_ db: Database, asOf: LocalDate, _ body: (PatientGroup) throws -> Void) throws {
     // Withdrawn records (sources.md §3) are kept but never checked.
     // NOT INDEXED: a scan in table order and one sort, rather than the
@@ -251,7 +260,9 @@ struct PatientGroup: Sendable {
         sql: statement.sql)
     }
     var nextProc = try next(ps, procs) ? ProcedureRecord(statement: ps) : nil
-    var nextEvent = try next(es, events) ? EventRecord(statement: es) : nil
+    // An event is read into Swift only when its patient needs it (below):
+    // until then only its NHS number is.
+    var eventNHS = try next(es, events) ? columnText(es, 1) ?? "" : nil
     var nextResult = try next(rs, results) ? ResultRecord(statement: rs) : nil
     // An exception row that does not read back is left out (ExceptionRecord(statement:)).
     func readException() throws -> ExceptionRecord? {
@@ -261,17 +272,21 @@ struct PatientGroup: Sendable {
       return nil
     }
     var nextException = try readException()
-    while nextProc != nil || nextEvent != nil || nextResult != nil || nextException != nil {
-      let nhs = [nextProc?.nhsNumber, nextEvent?.nhsNumber, nextResult?.nhsNumber, nextException?.nhsNumber]
+    let killAfterPatients = FaultInjection.limit(.checkPatient)
+    while nextProc != nil || eventNHS != nil || nextResult != nil || nextException != nil {
+      let nhs = [nextProc?.nhsNumber, eventNHS, nextResult?.nhsNumber, nextException?.nhsNumber]
         .compactMap { $0 }.min(by: codePointLess)!
+      if killAfterPatients != nil { FaultInjection.tick(.checkPatient) }
       var group = PatientGroup(nhsNumber: nhs, procedures: [], events: [])
       while let p = nextProc, p.nhsNumber == nhs {
         group.procedures.append(p)
         nextProc = try next(ps, procs) ? ProcedureRecord(statement: ps) : nil
       }
-      while let e = nextEvent, e.nhsNumber == nhs {
-        group.events.append(e)
-        nextEvent = try next(es, events) ? EventRecord(statement: es) : nil
+      let whole = group.needsEveryEvent || nextResult?.nhsNumber == nhs || nextException?.nhsNumber == nhs
+      let first = group.procedures.lazy.map(\.procedureDate).min()
+      while eventNHS == nhs {
+        if whole || EventRecord.mayWarn(es, firstProcedure: first) { group.events.append(EventRecord(statement: es)) }
+        eventNHS = try next(es, events) ? columnText(es, 1) ?? "" : nil
       }
       while let r = nextResult, r.nhsNumber == nhs {
         group.results.append(r)
@@ -281,8 +296,45 @@ struct PatientGroup: Sendable {
         group.exceptions.append(x)
         nextException = try readException()
       }
-      try body(group)
+      if whole || !group.events.isEmpty { try body(group) }
     }
+  }
+
+  /// Whether the check must see all of this patient's events: a procedure
+  /// that is, or may be, metal-on-metal (a MoM or unknown bearing: the
+  /// implant library and the procedure type decide later), or procedures
+  /// that give different sexes (SEX_INCONSISTENT). Any other patient has no
+  /// implant to check: their only output is the data-quality warnings each
+  /// event raises on its own (DataQuality), so only the events that may raise
+  /// one are read (`EventRecord.mayWarn`), and a patient with none is not
+  /// read at all: 95 % of a national export's patients (issue 14).
+  var needsEveryEvent: Bool {
+    var sex: Sex? = nil
+    for p in procedures {
+      if p.bearing == .mom || p.bearing == .unknown { return true }
+      if p.sex != .unknown {
+        if let s = sex, s != p.sex { return true }
+        sex = p.sex
+      }
+    }
+    return false
+  }
+}
+
+extension EventRecord {
+  /// Whether the event on the statement's current row (EventRecord.columns)
+  /// may raise a warning for a patient without a MoM implant (DataQuality):
+  /// an event of a patient with no procedure (ORPHAN_EVENT) or before their
+  /// first (EVENT_BEFORE_PROCEDURE), or an ion test (SAMPLE_NOT_WHOLE_BLOOD,
+  /// CENSORED_RESULT_UNCERTAIN, THRESHOLD_ROUNDING_BAND). A superset: the
+  /// check then decides.
+  static func mayWarn(_ s: SQLiteStatement, firstProcedure: LocalDate?) -> Bool {
+    guard let first = firstProcedure else { return true }
+    guard let date = columnDate(s, 2), date >= first else { return true }
+    guard let type = sqlite3_column_text(s, 3) else { return true }
+    let ion = EventType.bloodMetalIons.rawValue.utf8
+    return Int(sqlite3_column_bytes(s, 3)) == ion.count
+      && UnsafeBufferPointer(start: type, count: ion.count).elementsEqual(ion)
   }
 }
 
