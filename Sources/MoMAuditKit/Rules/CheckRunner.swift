@@ -83,6 +83,7 @@ package struct CheckRunner {
       }
       if let path = fileDatabasePath {
         let asOf = asOf
+        let mergeStarted = Date()
         let (_, channel) = try BoundedChannel<[PatientGroup], Void>.run(
           name: "momaudit-reader", depth: 4,
           produce: { channel in
@@ -114,6 +115,7 @@ package struct CheckRunner {
         logger.debug(
           "check timing",
           metadata: [
+            "merge": "\(String(format: "%.3f", Date().timeIntervalSince(mergeStarted)))",
             "reader_waited": "\(String(format: "%.3f", channel.producerWaited))",
             "writer_waited": "\(String(format: "%.3f", channel.consumerWaited))",
           ])
@@ -341,49 +343,49 @@ extension EventRecord {
 /// Writes a patient's results into the run's tables.
 struct RunWriter {
   let runId: Int64
-  let insertPatient: Statement
-  let insertImplant: Statement
-  let insertFinding: Statement
-  let insertFlag: Statement
-  let insertWarning: Statement
-  let insertExcepted: Statement
-  let insertRunException: Statement
+  let insertPatient: InsertStatement
+  let insertImplant: InsertStatement
+  let insertFinding: InsertStatement
+  let insertFlag: InsertStatement
+  let insertWarning: InsertStatement
+  let insertExcepted: InsertStatement
+  let insertRunException: InsertStatement
 
   init(db: Database, runId: Int64) throws {
     self.runId = runId
-    insertPatient = try db.makeStatement(sql: """
+    insertPatient = try InsertStatement(db, sql: """
       INSERT INTO run_patient (check_run_id, nhs_number, status, status_date, groups, next_review_due, next_ions_due,
         last_review, last_ion_test, last_cobalt_ug_l, last_chromium_ug_l, open_findings, clinical_flags,
         last_cobalt_comparator, last_chromium_comparator, review_procedure_id)
       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
       """)
-    insertImplant = try db.makeStatement(sql: """
+    insertImplant = try InsertStatement(db, sql: """
       INSERT INTO run_implant (check_run_id, procedure_id, nhs_number, side, procedure_date, procedure_type,
         head_diameter_mm, sex, surveillance_group, active, ended_by, status, last_review, last_ion_test,
         last_cobalt_ug_l, last_chromium_ug_l, last_imaging, last_imaging_finding, compliant, trust_code, site_code,
         consultant_code, last_cobalt_comparator, last_chromium_comparator, mom_basis)
       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
       """)
-    insertFinding = try db.makeStatement(sql: """
+    insertFinding = try InsertStatement(db, sql: """
       INSERT INTO finding (check_run_id, nhs_number, finding, procedure_id, side, surveillance_group, due_date,
         days_overdue, last_done, trust_code, site_code, consultant_code, detail, evidence, expired_exception_id)
       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
       """)
-    insertExcepted = try db.makeStatement(sql: """
+    insertExcepted = try InsertStatement(db, sql: """
       INSERT INTO excepted_finding (check_run_id, nhs_number, finding, procedure_id, side, surveillance_group, due_date,
         days_overdue, last_done, trust_code, site_code, consultant_code, detail, evidence, exception_id, reason,
         recorded_by, review_by)
       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
       """)
-    insertRunException = try db.makeStatement(sql: """
+    insertRunException = try InsertStatement(db, sql: """
       INSERT INTO run_exception (check_run_id, exception_id, nhs_number, finding, procedure_id, reason, recorded_by,
         recorded_on, review_by, state, patient_status)
       VALUES (?,?,?,?,?,?,?,?,?,?,?)
       """)
-    insertFlag = try db.makeStatement(sql: """
+    insertFlag = try InsertStatement(db, sql: """
       INSERT INTO clinical_flag (check_run_id, nhs_number, flag, procedure_id, detail) VALUES (?,?,?,?,?)
       """)
-    insertWarning = try db.makeStatement(sql: """
+    insertWarning = try InsertStatement(db, sql: """
       INSERT INTO warning (check_run_id, record_kind, record_id, nhs_number, code, detail) VALUES (?,?,?,?,?,?)
       """)
   }
@@ -425,7 +427,7 @@ struct RunWriter {
 
   func write(_ r: PatientResult) throws {
     for w in r.warnings {
-      try insertWarning.execute(arguments: [runId, w.recordKind?.rawValue, w.recordId, w.nhsNumber, w.code, w.detail])
+      try insertWarning.execute(runId, w.recordKind?.rawValue, w.recordId, w.nhsNumber, w.code, w.detail)
     }
     let c = r.context
     guard !c.implants.isEmpty else { return }
@@ -433,14 +435,14 @@ struct RunWriter {
     let groups = Set(c.activeImplants.compactMap(\.group)).sorted().map(\.rawValue).joined(separator: ";")
     let lastTest = c.latestIonTest
     let review = inSurveillance ? c.reviewSchedule : nil
-    try insertPatient.execute(arguments: [
+    try insertPatient.execute(
       runId, c.nhsNumber, c.status.rawValue, c.statusDate?.iso, groups,
       review?.due.iso, inSurveillance ? c.ionSchedule?.due.iso : nil,
       c.reviews.last?.eventDate.iso, lastTest?.eventDate.iso, lastTest?.cobaltMicrograms, lastTest?.chromiumMicrograms,
       orderedUnique(r.findings.map(\.code)).joined(separator: ";"),
       orderedUnique(r.flags.map(\.code)).joined(separator: ";"),
-      lastTest?.cobaltComparator?.rawValue, lastTest?.chromiumComparator?.rawValue, review?.governing.id,
-    ])
+      lastTest?.cobaltComparator?.rawValue, lastTest?.chromiumComparator?.rawValue, review?.governing.id
+      )
     let patientLevel = r.findings.contains { f in allRules.contains { $0.description.code == f.code && $0.description.level == .patient } }
     for i in c.implants {
       let p = i.procedure
@@ -448,38 +450,38 @@ struct RunWriter {
       let test = c.ionTests.last { $0.eventDate >= i.date }
       let imaging = c.imaging(covering: i.side).last { $0.eventDate >= i.date }
       let compliant = !patientLevel && !r.findings.contains { $0.procedureId == i.id }
-      try insertImplant.execute(arguments: [
+      try insertImplant.execute(
         runId, i.id, c.nhsNumber, i.side.rawValue, i.date.iso, p.procedureType.rawValue, p.headDiameterMm,
         p.sex.rawValue, i.group?.rawValue, i.active, i.endedBy?.procedureId, c.status.rawValue,
         review?.eventDate.iso, test?.eventDate.iso, test?.cobaltMicrograms, test?.chromiumMicrograms,
         imaging?.eventDate.iso, imaging?.imagingFinding?.rawValue, compliant, p.trustCode, p.siteCode, p.consultantCode,
-        test?.cobaltComparator?.rawValue, test?.chromiumComparator?.rawValue, i.basis.rawValue,
-      ])
+        test?.cobaltComparator?.rawValue, test?.chromiumComparator?.rawValue, i.basis.rawValue
+      )
     }
     for f in r.findings {
       let evidence = try evidenceJSON(f.evidence)
-      try insertFinding.execute(arguments: [
+      try insertFinding.execute(
         runId, f.nhsNumber, f.code, f.procedureId, f.side.rawValue, f.group.rawValue, f.due.iso, f.daysOverdue,
-        f.lastDone?.iso, f.trustCode, f.siteCode, f.consultantCode, f.detail, evidence, f.expiredExceptionId,
-      ])
+        f.lastDone?.iso, f.trustCode, f.siteCode, f.consultantCode, f.detail, evidence, f.expiredExceptionId
+      )
     }
     for e in r.excepted {
       let f = e.finding
       let x = e.exception
-      try insertExcepted.execute(arguments: [
+      try insertExcepted.execute(
         runId, f.nhsNumber, f.code, f.procedureId, f.side.rawValue, f.group.rawValue, f.due.iso, f.daysOverdue,
         f.lastDone?.iso, f.trustCode, f.siteCode, f.consultantCode, f.detail, try evidenceJSON(f.evidence),
-        x.exceptionId, x.reason.rawValue, x.recordedBy, x.reviewBy.iso,
-      ])
+        x.exceptionId, x.reason.rawValue, x.recordedBy, x.reviewBy.iso
+      )
     }
     for (x, state) in r.exceptionStates {
-      try insertRunException.execute(arguments: [
+      try insertRunException.execute(
         runId, x.exceptionId, x.nhsNumber, x.finding.rawValue, x.procedureId, x.reason.rawValue, x.recordedBy,
-        x.recordedOn.iso, x.reviewBy.iso, state.rawValue, c.status.rawValue,
-      ])
+        x.recordedOn.iso, x.reviewBy.iso, state.rawValue, c.status.rawValue
+      )
     }
     for fl in r.flags {
-      try insertFlag.execute(arguments: [runId, c.nhsNumber, fl.code, fl.procedureId, fl.detail])
+      try insertFlag.execute(runId, c.nhsNumber, fl.code, fl.procedureId, fl.detail)
     }
   }
 }
