@@ -4,14 +4,19 @@
 #   bench/run.sh                      1/10 and full scale, 3 repetitions each
 #   SCALES="0.1" REPS=5 bench/run.sh  other scales or repetitions
 #   NO_BUILD=1 bench/run.sh           reuse the release build in .build-bench
+#   BIN=/some/dir bench/run.sh        measure the binaries in that folder (no build)
+#   NO_VARIANTS=1 bench/run.sh        skip bench/variants.sh at the end
 #
 # Builds release into .build-bench, generates the data (seeded, cached) into
 # bench/out/<scale>/, then measures each stage REPS times, interleaved, under
 # /usr/bin/time -v (wall time and peak RSS): sqlite3 .import of the same CSVs
 # (the baseline), momaudit-ingest of the CSVs, momaudit-ingest of the XML,
-# momaudit-check, momaudit-report, and momaudit run end to end. Every stage
-# starts from a fresh database (check and report from a copy of an ingested
-# one; the copy is not timed). Writes bench/RESULTS.md.
+# momaudit-check, momaudit-report, and momaudit run end to end, then the
+# quarterly routine and the revision-3 run (results and exceptions, issue 14)
+# against sqlite3 .import of the files it reads. Every stage starts from a fresh
+# database or from a copy of a prepared one (the copy is not timed). Writes
+# bench/RESULTS.md, then runs bench/variants.sh at VARIANTS_SCALE (default 0.1)
+# with the same binaries and REPS, which writes bench/VARIANTS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -30,16 +35,25 @@ for t in sqlite3 python3; do
   need $t || { echo "error: $t not found" >&2; echo "hint: make deps (sqlite3), or install python3" >&2; exit 1; }
 done
 
-if [ -z "${NO_BUILD:-}" ]; then
-  echo "== building release (.build-bench)"
-  swift build -c release --scratch-path .build-bench 2>&1 | tail -n 3
+if [ -n "${BIN:-}" ]; then
+  # Other binaries, measured as they are: no build, and the commit is not known.
+  BIN=$(cd "$BIN" 2>/dev/null && pwd) || { echo "error: no folder $BIN (BIN)" >&2; exit 1; }
+  for t in momaudit momaudit-ingest momaudit-check momaudit-report; do
+    [ -x "$BIN/$t" ] || { echo "error: $BIN/$t missing (BIN must hold all four executables)" >&2; exit 1; }
+  done
+  echo "binaries in \`$BIN\` ($("$BIN/momaudit" --version 2>/dev/null || echo ?), built $(date -u -r "$BIN/momaudit" '+%Y-%m-%d %H:%M UTC'), sha256 $(sha256sum "$BIN/momaudit" | cut -c1-12))" >"$OUT/build.txt"
+else
+  if [ -z "${NO_BUILD:-}" ]; then
+    echo "== building release (.build-bench)"
+    swift build -c release --scratch-path .build-bench 2>&1 | tail -n 3
+  fi
+  BIN=$(swift build -c release --scratch-path .build-bench --show-bin-path)
+  # What was built: the commit, and whether the working tree differed from it.
+  echo "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || echo ' (+ uncommitted changes to Sources)')" >"$OUT/build.txt"
+  for t in momaudit momaudit-ingest momaudit-check momaudit-report; do
+    [ -x "$BIN/$t" ] || { echo "error: $BIN/$t missing; run without NO_BUILD" >&2; exit 1; }
+  done
 fi
-BIN=$(swift build -c release --scratch-path .build-bench --show-bin-path)
-# What was built: the commit, and whether the working tree differed from it.
-echo "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || echo ' (+ uncommitted changes to Sources)')" >"$OUT/build.txt"
-for t in momaudit momaudit-ingest momaudit-check momaudit-report; do
-  [ -x "$BIN/$t" ] || { echo "error: $BIN/$t missing; run without NO_BUILD" >&2; exit 1; }
-done
 
 TSV=$OUT/measurements.tsv
 : >"$TSV"
@@ -48,6 +62,7 @@ TSV=$OUT/measurements.tsv
 : >"$OUT/quarters.txt.new"
 GEN_SUM=$(sha256sum bench/generate.py | cut -c1-16)
 Q_SUM=$(cat bench/generate.py bench/quarterly.py | sha256sum | cut -c1-16)
+R_SUM=$(cat bench/generate.py bench/quarterly.py bench/exceptions.py | sha256sum | cut -c1-16)
 
 MEASURE_DIR=$OUT
 # shellcheck source=bench/lib.sh
@@ -66,6 +81,42 @@ for scale in $SCALES; do
     # The quarterly routine (issue 11): four cumulative deliveries of the same export.
     python3 bench/quarterly.py "$D/csv" "$D/quarterly" 4 >"$D/quarterly.json"
     echo "$Q_SUM" >"$D/.quarterly"
+  fi
+  if [ "$(cat "$D/.rev3" 2>/dev/null)" != "$R_SUM" ]; then
+    echo "== generating the revision-3 deliveries of scale $scale"
+    # The revision-3 inputs (issue 14): two cumulative deliveries of the registry
+    # export whose ion tests come as laboratory results instead (results/: events
+    # without ion tests, so no test is sent twice), the results file, and a
+    # clinicians' exceptions register. The procedures files are hard links.
+    rm -rf "$D/rev3" "$D"/rev3-q*.toml
+    python3 bench/quarterly.py "$D/results" "$D/rev3" 2 >"$D/rev3.json"
+    rm -f "$D"/rev3/q*.toml
+    python3 bench/exceptions.py "$D/results/1-procedures.csv" "$D/rev3/exceptions.csv" >>"$D/rev3.json"
+    for q in 1 2; do
+      ln -f "$D/results/1-procedures.csv" "$D/rev3/q$q/1-procedures.csv"
+      cat >"$D/rev3-q$q.toml" <<EOF
+# Delivery $q of the revision-3 inputs (bench/run.sh): the registry's cumulative
+# export, the laboratory's results, the clinic's exceptions register.
+[[source]]
+name = "registry"
+path = "rev3/q$q"
+cumulative = true
+
+[[source]]
+name = "lab"
+path = "results/3-results.csv"
+cumulative = true
+
+[[source]]
+name = "clinic-exceptions"
+path = "rev3/exceptions.csv"
+cumulative = true
+EOF
+    done
+    # Data rows the second delivery's run reads (for rows per second).
+    cat "$D/rev3/q2/1-procedures.csv" "$D/rev3/q2/2-events.csv" "$D/results/3-results.csv" "$D/rev3/exceptions.csv" \
+      | wc -l | awk '{ print $1 - 4 }' >"$D/rev3/rows"
+    echo "$R_SUM" >"$D/.rev3"
   fi
   W=$D/work
   rm -rf "$W"
@@ -88,6 +139,11 @@ for scale in $SCALES; do
   rmdb "$W/results.db"
   "$BIN/momaudit-ingest" --db "$W/results.db" -q "$D/results"
   sqlite3 "$W/results.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+  # The revision-3 inputs' first delivery: registry q1, results, exceptions.
+  rmdb "$W/rev3.db"
+  "$BIN/momaudit-ingest" --db "$W/rev3.db" -q --sources "$D/rev3-q1.toml"
+  sqlite3 "$W/rev3.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+  REV3_FILES=$(sqlite3 "$W/rev3.db" "SELECT max(id) FROM source_file")
 
   for rep in $(seq 1 "$REPS"); do
     rmdb "$W/base.db"
@@ -125,6 +181,18 @@ for scale in $SCALES; do
     cpdb "$W/q1.db" "$W/q2run.db"
     rm -rf "$W/q2run"
     measure "$scale" quarterly_run "$rep" "$BIN/momaudit" run --db "$W/q2run.db" -q --as-of "$AS_OF" --out "$W/q2run" --sources "$D/quarterly/q2.toml"
+    # Revision 3 (issue 14): sqlite3 .import of exactly the files the run reads,
+    # into a fresh database, then momaudit run with the second delivery (registry
+    # q2, the results, the exceptions register) on a copy of the first's database.
+    rmdb "$W/base-rev3.db"
+    measure "$scale" sqlite_import_rev3 "$rep" sqlite3 "$W/base-rev3.db" \
+      ".import --csv $D/rev3/q2/1-procedures.csv procedures" \
+      ".import --csv $D/rev3/q2/2-events.csv events" \
+      ".import --csv $D/results/3-results.csv results" \
+      ".import --csv $D/rev3/exceptions.csv exceptions"
+    cpdb "$W/rev3.db" "$W/rev3run.db"
+    rm -rf "$W/rev3run"
+    measure "$scale" rev3_run "$rep" "$BIN/momaudit" run --db "$W/rev3run.db" -q --as-of "$AS_OF" --out "$W/rev3run" --sources "$D/rev3-q2.toml"
   done
   # Database size over four quarterly deliveries (not timed): after the first, after the fourth.
   rmdb "$W/quarters.db"
@@ -146,10 +214,19 @@ for scale in $SCALES; do
     echo "check with results: $(sqlite3 "$W/check-results.db" "SELECT 'patients_mom=' || patients_mom || ' implants_mom=' || implants_mom || ' in_surveillance=' || patients_in_surveillance || ' findings=' || (SELECT count(*) FROM finding WHERE check_run_id = check_run.id) FROM check_run ORDER BY id DESC LIMIT 1")"
     echo "results: $(sqlite3 "$W/results-only.db" "SELECT 'rows_read=' || sum(rows_read) || ' accepted=' || sum(rows_accepted) || ' rejected=' || sum(rows_rejected) FROM source_file")"
     echo "quarterly second delivery: $(sqlite3 "$W/q2.db" "SELECT 'added=' || sum(records_added) || ' unchanged=' || sum(records_unchanged) || ' replaced=' || sum(records_replaced) || ' withdrawn=' || sum(records_withdrawn) FROM source_file WHERE superseded_by IS NULL")"
+    echo "revision-3 run, files read: $(sqlite3 "$W/rev3run.db" "SELECT 'rows_read=' || sum(rows_read) || ' rejected=' || sum(rows_rejected) || ' added=' || sum(records_added) || ' unchanged=' || sum(records_unchanged) || ' replaced=' || sum(records_replaced) || ' withdrawn=' || sum(records_withdrawn) FROM source_file WHERE id > $REV3_FILES")"
+    echo "revision-3 run, check: $(sqlite3 "$W/rev3run.db" "SELECT 'patients_mom=' || patients_mom || ' findings=' || (SELECT count(*) FROM finding WHERE check_run_id = c.id) || ' excepted=' || (SELECT count(*) FROM excepted_finding WHERE check_run_id = c.id) || ' exceptions=' || (SELECT count(*) FROM exception WHERE withdrawn_by IS NULL) || ' (of MoM patients: in_force=' || (SELECT count(*) FROM run_exception WHERE check_run_id = c.id AND state = 'in_force') || ' expired=' || (SELECT count(*) FROM run_exception WHERE check_run_id = c.id AND state = 'expired') || ' too_long=' || (SELECT count(*) FROM run_exception WHERE check_run_id = c.id AND state = 'too_long') || ')' FROM check_run c ORDER BY c.id DESC LIMIT 1")"
+    echo "revision-3 baseline: $(sqlite3 "$W/base-rev3.db" "SELECT 'procedures=' || (SELECT count(*) FROM procedures) || ' events=' || (SELECT count(*) FROM events) || ' results=' || (SELECT count(*) FROM results) || ' exceptions=' || (SELECT count(*) FROM exceptions)")"
   } >>"$OUT/counts.txt.new"
-  rm -rf "$W/report" "$W/run" "$W/q2run"
+  rm -rf "$W/report" "$W/run" "$W/q2run" "$W/rev3run"
 done
 mv "$OUT/counts.txt.new" "$OUT/counts.txt"
 mv "$OUT/quarters.txt.new" "$OUT/quarters.txt"
 python3 bench/summarise.py "$OUT" "$BIN" >bench/RESULTS.md
 echo "== wrote bench/RESULTS.md"
+
+# The speed targets on other generators' data, with the same binaries (no build).
+if [ -z "${NO_VARIANTS:-}" ]; then
+  echo "== bench/variants.sh (scale ${VARIANTS_SCALE:-0.1})"
+  SCALE=${VARIANTS_SCALE:-0.1} REPS=$REPS BIN=$BIN bench/variants.sh
+fi
