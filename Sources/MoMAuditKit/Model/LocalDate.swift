@@ -49,7 +49,27 @@ package struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertibl
 
   package var iso: String {
     let (y, m, d) = components
-    return LocalDate.pad(y, 4) + "-" + LocalDate.pad(m, 2) + "-" + LocalDate.pad(d, 2)
+    guard (0...9999).contains(y) else { return LocalDate.paddedISO(y, m, d) }
+    // Ten bytes written in place: the check and the report write millions
+    // of dates (the padded concatenation was 2 % of the check's writing thread).
+    return String(unsafeUninitializedCapacity: 10) { b in
+      b[0] = 0x30 + UInt8(y / 1000)
+      b[1] = 0x30 + UInt8(y / 100 % 10)
+      b[2] = 0x30 + UInt8(y / 10 % 10)
+      b[3] = 0x30 + UInt8(y % 10)
+      b[4] = 0x2D
+      b[5] = 0x30 + UInt8(m / 10)
+      b[6] = 0x30 + UInt8(m % 10)
+      b[7] = 0x2D
+      b[8] = 0x30 + UInt8(d / 10)
+      b[9] = 0x30 + UInt8(d % 10)
+      return 10
+    }
+  }
+
+  /// `iso` for any year (a year outside 0–9999 never comes from a validated date).
+  static func paddedISO(_ y: Int, _ m: Int, _ d: Int) -> String {
+    LocalDate.pad(y, 4) + "-" + LocalDate.pad(m, 2) + "-" + LocalDate.pad(d, 2)
   }
 
   /// Human form for reports: `02-Mar-2025`.

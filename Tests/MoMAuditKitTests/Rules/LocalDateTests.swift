@@ -39,6 +39,19 @@ struct LocalDateTests {
       #expect(LocalDate(iso: r.iso) == r)
     }
   }
+
+  @Test("property: iso is the zero-padded year, month and day, as the padded concatenation writes it")
+  func isoProperty() {
+    var rng = SplitMix(seed: 7)
+    for i in 0..<5_000 {
+      // Years 1 to about 2800, and the first and last days of the range written in place.
+      let day = i == 0 ? LocalDate(year: 1, month: 1, day: 1)! : i == 1 ? LocalDate(year: 9999, month: 12, day: 31)!
+        : LocalDate(dayNumber: Int32(Int64(rng.next() % 1_000_000) - 719_000))
+      let (y, m, d) = day.components
+      #expect(day.iso == LocalDate.paddedISO(y, m, d))
+      #expect(day.iso.utf8.count == 10)
+    }
+  }
 }
 
 /// A small deterministic generator for property tests.
