@@ -211,7 +211,9 @@ def main():
             ok = ok and a / b <= limit
         p("| %s | %s | %s | %s |" % (label, target, " | ".join(vals), "yes" if ok else "**no**"))
 
-    ratio_row("CSV ingest / `sqlite3 .import`", "≤ 1.0", "ingest_csv", "sqlite_import", 1.0)
+    # Issue 14's targets (the CSV ingest's was ≤ 1.0 before it).
+    ratio_row("CSV ingest / `sqlite3 .import`", "≤ 0.9", "ingest_csv", "sqlite_import", 0.9)
+    ratio_row("`momaudit-check` / `sqlite3 .import`", "≤ 0.4", "check", "sqlite_import", 0.4)
     ratio_row("`momaudit run` / `sqlite3 .import`", "≤ 1.5", "run", "sqlite_import", 1.5)
     ratio_row("XML ingest / CSV ingest", "≤ 1.5", "ingest_xml", "ingest_csv", 1.5)
     # Results (issue 10): the results file's rows per second against the events file's,
