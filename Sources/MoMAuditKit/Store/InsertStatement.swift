@@ -17,8 +17,13 @@ private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
 extension String: SQLiteBindable {
   @inline(__always) func bind(_ s: SQLiteStatement, _ index: Int32) {
-    var text = self
-    text.withUTF8 { sqlite3_bind_text(s, index, $0.baseAddress, Int32($0.count), transient) }
+    let done: Void? = utf8.withContiguousStorageIfAvailable {
+      sqlite3_bind_text(s, index, $0.baseAddress, Int32($0.count), transient)
+    }
+    if done == nil {
+      var text = self
+      text.withUTF8 { sqlite3_bind_text(s, index, $0.baseAddress, Int32($0.count), transient) }
+    }
   }
 }
 
