@@ -425,6 +425,10 @@ struct RunWriter {
     return out
   }
 
+  /// The codes of the patient-level rules: a finding of one leaves none of
+  /// the patient's implants compliant.
+  static let patientLevelCodes = Set(allRules.filter { $0.description.level == .patient }.map(\.description.code))
+
   func write(_ r: PatientResult) throws {
     for w in r.warnings {
       try insertWarning.execute(runId, w.recordKind?.rawValue, w.recordId, w.nhsNumber, w.code, w.detail)
@@ -443,7 +447,7 @@ struct RunWriter {
       orderedUnique(r.flags.map(\.code)).joined(separator: ";"),
       lastTest?.cobaltComparator?.rawValue, lastTest?.chromiumComparator?.rawValue, review?.governing.id
       )
-    let patientLevel = r.findings.contains { f in allRules.contains { $0.description.code == f.code && $0.description.level == .patient } }
+    let patientLevel = r.findings.contains { RunWriter.patientLevelCodes.contains($0.code) }
     for i in c.implants {
       let p = i.procedure
       let review = c.reviews.last { $0.eventDate >= i.date }
