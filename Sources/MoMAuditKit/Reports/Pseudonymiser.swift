@@ -4,7 +4,9 @@ import Foundation
 /// Replaces NHS numbers in submission.csv with keyed HMAC-SHA256 pseudonyms
 /// (lowercase hex), stable for the same key, so a registry can link
 /// submissions over time without receiving NHS numbers.
-package struct Pseudonymiser {
+/// `@unchecked Sendable`: the key is set once and only read (the report's
+/// CSVs are written on a thread of their own).
+package struct Pseudonymiser: @unchecked Sendable {
   let key: SymmetricKey
 
   package init(keyBytes: [UInt8]) { key = SymmetricKey(data: keyBytes) }

@@ -4,7 +4,7 @@ import Logging
 
 /// How the report folder is written (the report options of `momaudit-report`
 /// and `momaudit run`).
-package struct ReportOptions {
+package struct ReportOptions: Sendable {
   /// Replaces NHS numbers in submission.csv (`--pseudonymise KEYFILE`).
   package var pseudonymiser: Pseudonymiser?
   /// The run section 7 compares with (`--compare RUN`); default: the previous run.
@@ -61,9 +61,19 @@ package struct Reporter {
   /// and each CSV streamed from a cursor to its file, so memory does not grow
   /// with the size of the run (issue 5). The files are byte for byte those of
   /// `files(_:options:)` on the same run in memory (ReportStreamingTests).
+  ///
+  /// With a database file in WAL mode the CSVs stream on a thread of their
+  /// own, from a reading connection of its own, while this thread loads the
+  /// page and writes report.html: the two halves of the report on two cores
+  /// (issue 14). The two connections read the same state: every momaudit
+  /// stage holds the database's run lock while it runs, so nothing commits
+  /// between their reads.
   @discardableResult
   package func write(to folder: String, runId: Int64?, databaseName: String, options: ReportOptions) throws -> Int64 {
-    try db.read { db in
+    let wal = try db.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal"
+    let path = db.path
+    let secondReader = wal && !path.isEmpty && path != ":memory:" && !path.hasPrefix("file:") ? path : nil
+    return try db.read { db in
       if let other = options.compareRunId {
         guard try ReportModel.runExists(db, id: other) else {
           throw AuditError.usage("no check run \(other) in \(databaseName) to compare with")
@@ -78,9 +88,28 @@ package struct Reporter {
       }
       let otherId = try options.compareRunId ?? ReportModel.runId(db, before: run.id)
       let other = try otherId.flatMap { try ReportModel.Run.fetch(db, id: $0) }
-      let page = try HTMLReport.Page.load(db, run: run, compareWith: other)
       let out = try ReportWriter(folder: folder)
-      try Self.stream(db, page, options: options, to: out)
+      let page: HTMLReport.Page
+      if let secondReader {
+        let runId = run.id
+        let since = other?.lastSourceFileId
+        let csvs = BackgroundThread(name: "momaudit-csv") {
+          var config = Configuration()
+          config.readonly = true
+          config.busyMode = .timeout(5)
+          try DatabaseQueue(path: secondReader, configuration: config).read { db in
+            try Self.streamCSVs(db, runId: runId, withdrawnSince: since, options: options, to: out)
+          }
+        }
+        let loaded = Result { try HTMLReport.Page.load(db, run: run, compareWith: other) }
+        let pageFiles = loaded.flatMap { page in Result { try Self.writePageFiles(page, options: options, to: out) } }
+        try csvs.wait()
+        try pageFiles.get()
+        page = try loaded.get()
+      } else {
+        page = try HTMLReport.Page.load(db, run: run, compareWith: other)
+        try Self.stream(db, page, options: options, to: out)
+      }
       logger.info(
         "reports written", metadata: ["run": "\(run.id)", "folder": "\(folder)", "findings": "\(page.figures.findings)"])
       return run.id
@@ -89,16 +118,22 @@ package struct Reporter {
 
   /// Writes every file of the report folder of `page`'s run.
   static func stream(_ db: Database, _ page: HTMLReport.Page, options: ReportOptions, to out: ReportWriter) throws {
-    let id = page.run.id
+    try streamCSVs(
+      db, runId: page.run.id, withdrawnSince: page.comparison?.run.lastSourceFileId, options: options, to: out)
+    try writePageFiles(page, options: options, to: out)
+  }
+
+  /// The report's CSVs of run `id`, each streamed from a cursor (withdrawn.csv:
+  /// the records withdrawn after source file `withdrawnSince`, the compared run's last).
+  static func streamCSVs(
+    _ db: Database, runId id: Int64, withdrawnSince: Int64?, options: ReportOptions, to out: ReportWriter
+  ) throws {
     func csv<C: Cursor>(_ name: String, _ header: [String], _ rows: C, _ cells: (C.Element) -> [String?]) throws {
       try out.stream(name) { sink in
         if options.excel && humanFacingCSVs.contains(name) { try sink.append(byteOrderMark) }
         try sink.append(CSVWriter.line(header))
         while let row = try rows.next() { try sink.append(CSVWriter.line(cells(row))) }
       }
-    }
-    func text(_ name: String, _ text: String) throws {
-      try out.write(name, options.excel && humanFacingCSVs.contains(name) ? byteOrderMark + text : text)
     }
     try csv("findings.csv", CSVReports.findingsHeader, try ReportModel.FindingRow.fetchCursor(db, runId: id, evidence: false), CSVReports.cells)
     try csv(
@@ -112,8 +147,15 @@ package struct Reporter {
     try csv("rejects.csv", CSVReports.rejectsHeader, try ReportModel.RejectRow.fetchCursor(db), CSVReports.cells)
     try csv(
       "withdrawn.csv", CSVReports.withdrawnHeader,
-      try ReportModel.WithdrawnRow.fetchCursor(db, since: page.comparison?.run.lastSourceFileId), CSVReports.cells)
+      try ReportModel.WithdrawnRow.fetchCursor(db, since: withdrawnSince), CSVReports.cells)
     try csv("warnings.csv", CSVReports.warningsHeader, try ReportModel.WarningRow.fetchCursor(db, runId: id), CSVReports.cells)
+  }
+
+  /// The files made from the page: aggregates.csv, summary.json, datapackage.json, report.html.
+  static func writePageFiles(_ page: HTMLReport.Page, options: ReportOptions, to out: ReportWriter) throws {
+    func text(_ name: String, _ text: String) throws {
+      try out.write(name, options.excel && humanFacingCSVs.contains(name) ? byteOrderMark + text : text)
+    }
     try text("aggregates.csv", Aggregates.csv(page.figures, suppress: options.suppressSmallNumbers))
     try text("summary.json", summaryJSON(page.figures))
     try text("datapackage.json", dataPackage(page.run, options))
@@ -153,5 +195,25 @@ package struct Reporter {
     enc.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
     let data = (try? enc.encode(f)) ?? Data()
     return String(decoding: data, as: UTF8.self) + "\n"
+  }
+}
+
+/// Runs `body` on a thread of its own; `wait()` gives its result or error.
+final class BackgroundThread: @unchecked Sendable {
+  private var result: Result<Void, Error> = .success(())
+  private let done = DispatchSemaphore(value: 0)
+
+  init(name: String, _ body: @escaping @Sendable () throws -> Void) {
+    let thread = Thread { [self] in
+      result = Result { try body() }
+      done.signal()
+    }
+    thread.name = name
+    thread.start()
+  }
+
+  func wait() throws {
+    done.wait()
+    try result.get()
   }
 }

@@ -56,6 +56,19 @@ struct ReportStreamingTests {
   }
 
   @Test(
+    "from a database file in WAL mode (the CSVs on a thread and a connection of their own) the folder is the in-memory one too"
+  )
+  func twoThreadsEqualInMemory() throws {
+    let dir = TempDir()
+    defer { dir.cleanup() }
+    let (memory, first, second) = try Self.bigTrust(dir)
+    let file = try AuditDatabase.open(path: dir.file("audit.sqlite"))
+    try memory.backup(to: file)
+    #expect(try file.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+    try Self.expectStreamedEqualsInMemory(file, dir, first: first, second: second)
+  }
+
+  @Test(
     "streamed and in-memory folders are the same for SampleData (every reject and warning kind, XML) and the hostile report fixture (markup, formulas, blank codes)",
     arguments: ["SampleData", "report fixture"])
   func streamedEqualsInMemoryOnFixtures(_ source: String) throws {
