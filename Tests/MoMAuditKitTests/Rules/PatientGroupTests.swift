@@ -32,8 +32,10 @@ struct PatientGroupTests {
 
   static func pick<T>(_ items: [T], _ rng: inout SplitMix) -> T { items[Int(rng.next() % UInt64(items.count))] }
 
-  @Test("what the check stores = every patient evaluated with every record", arguments: 1...8)
-  func sameAsEveryRecord(_ seed: UInt64) throws {
+  @Test(
+    "what the check stores = every patient evaluated with every record (in memory; in a WAL file, read on two connections and threads)",
+    arguments: [false, true], 1...6)
+  func sameAsEveryRecord(_ onFile: Bool, _ seed: UInt64) throws {
     var rng = SplitMix(seed: seed)
     let t = TempDir()
     defer { t.cleanup() }
@@ -69,7 +71,13 @@ struct PatientGroupTests {
       t.write("2-events.csv", events.joined(separator: "\n") + "\n"),
       t.write("3-results.csv", results.joined(separator: "\n") + "\n"),
     ]
-    let (db, _) = try ingest(files)
+    let (memory, _) = try ingest(files)
+    var db = memory
+    if onFile {
+      db = try AuditDatabase.open(path: t.file("audit.sqlite"))
+      try memory.backup(to: db)
+      #expect(try db.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+    }
     let summary = try CheckRunner(db: db, logger: quietLogger, pack: .mhra2017, asOf: Self.asOf).run()
 
     // The oracle: every record read, grouped by patient, every patient evaluated.
