@@ -272,7 +272,7 @@ struct PatientGroup: Sendable {
       if rc == SQLITE_ROW { return true }
       if rc == SQLITE_DONE { return false }
       throw DatabaseError(
-        resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
+        resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(s))),
         sql: statement.sql)
     }
     let firstEventStep = eventsDB.map { _ in EventSort(es) }
