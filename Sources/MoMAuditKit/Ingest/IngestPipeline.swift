@@ -152,6 +152,12 @@ enum IngestPipeline {
       var seed: UInt64 = 0
       var lookup: UnchangedLookup? = nil
       var idColumn = -1
+      // A results file without `result_id`: the id is `sample_id/analyte`,
+      // built here from the raw cells. When they are not written as stored
+      // (another spelling of the analyte, spaces), no record has that id and
+      // the row takes the full path.
+      var implicitIdColumns: (sample: Int, analyte: Int)? = nil
+      var implicitId: [UInt8] = []
       do {
         try CSVReader(path: plan.path, encoding: plan.encoding, delimiter: profile.delimiter).forEachRecordView {
           record in
@@ -163,11 +169,16 @@ enum IngestPipeline {
                 MoMAudit.version, String(Self.readingVersion), plan.encoding.rawValue, profile.readingKey,
                 hdr.kind.rawValue, record.raw,
               ].joined(separator: "\u{1}"))
-            if let config = plan.unchanged, config.kinds.contains(hdr.kind), !hdr.implicitResultId,
-              let i = hdr.columns.firstIndex(of: hdr.kind.idField)
-            {
-              idColumn = i
-              lookup = UnchangedLookup(path: config.path, kind: hdr.kind)
+            if let config = plan.unchanged, config.kinds.contains(hdr.kind) {
+              if !hdr.implicitResultId, let i = hdr.columns.firstIndex(of: hdr.kind.idField) {
+                idColumn = i
+                lookup = UnchangedLookup(path: config.path, kind: hdr.kind)
+              } else if hdr.implicitResultId, let s = hdr.columns.firstIndex(of: .sampleId),
+                let a = hdr.columns.firstIndex(of: .analyte)
+              {
+                implicitIdColumns = (s, a)
+                lookup = UnchangedLookup(path: config.path, kind: hdr.kind)
+              }
             }
             return
           }
@@ -175,10 +186,28 @@ enum IngestPipeline {
           if record.problem == nil, record.rawBytes.count < CSVReader.rawLimit {
             let hash = RowHash.hash(UnsafeRawBufferPointer(record.rawBytes), seed: seed)
             rowHash = hash
-            if let lookup, idColumn < record.count {
-              let id = UnsafeBufferPointer(rebasing: record.bytes[record.start(idColumn)..<record.ends[idColumn]])
-              if let rowid = lookup.claim(id: id, hash: Int64(bitPattern: hash)) {
-                batch.appendUnchanged(h.kind, rowid: rowid, line: record.line, id: id) { record.packRaw(into: $0) }
+            if let lookup {
+              var claimed = false
+              if idColumn >= 0, idColumn < record.count {
+                let id = UnsafeBufferPointer(rebasing: record.bytes[record.start(idColumn)..<record.ends[idColumn]])
+                if let rowid = lookup.claim(id: id, hash: Int64(bitPattern: hash)) {
+                  batch.appendUnchanged(h.kind, rowid: rowid, line: record.line, id: id) { record.packRaw(into: $0) }
+                  claimed = true
+                }
+              } else if let c = implicitIdColumns, c.sample < record.count, c.analyte < record.count {
+                implicitId.removeAll(keepingCapacity: true)
+                implicitId.append(contentsOf: record.bytes[record.start(c.sample)..<record.ends[c.sample]])
+                implicitId.append(0x2F)
+                implicitId.append(contentsOf: record.bytes[record.start(c.analyte)..<record.ends[c.analyte]])
+                let rowid = implicitId.withUnsafeBufferPointer { lookup.claim(id: $0, hash: Int64(bitPattern: hash)) }
+                if let rowid {
+                  implicitId.withUnsafeBufferPointer { id in
+                    batch.appendUnchanged(h.kind, rowid: rowid, line: record.line, id: id) { record.packRaw(into: $0) }
+                  }
+                  claimed = true
+                }
+              }
+              if claimed {
                 unchangedRows += 1
                 try flush()
                 return

@@ -62,7 +62,7 @@ struct UnchangedShortcutTests {
     try DatabaseQueue(path: path).read { db in
       var out: [String] = []
       for (table, order) in [
-        ("procedure", "procedure_id"), ("event", "event_id"), ("reject", "source_file_id, line, id"),
+        ("procedure", "procedure_id"), ("event", "event_id"), ("result", "result_id"), ("reject", "source_file_id, line, id"),
         ("replacement", "id"), ("warning", "id"),
       ] {
         for row in try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY \(order)") {
@@ -111,5 +111,45 @@ struct UnchangedShortcutTests {
     #expect(unchangedRows[0] == [0, 29 + 59, 59, 30 + 58])
     let rejects = try IX.strings(try DatabaseQueue(path: t.file("with.db")), "SELECT record_id || ' ' || reason_code FROM reject ORDER BY id")
     #expect(rejects.contains("E3 DUPLICATE_ID"))
+  }
+
+  @Test(
+    "a results file without result_id (ids sample_id/analyte): unchanged rows are taken, another spelling of the analyte is not, and the database is the one without the shortcut"
+  )
+  func implicitResultIds() throws {
+    let t = TempDir()
+    defer { t.cleanup() }
+    let header = "sample_id,nhs_number,sample_date,analyte,value,unit,specimen"
+    let q1 = [
+      "S1,9993200018,2025-01-15,cobalt,2,ug/L,whole_blood", "S1,9993200018,2025-01-15,chromium,1,ug/L,whole_blood",
+      "S2,9993200018,2025-06-15,cobalt,3,ug/L,whole_blood", "S2,9993200018,2025-06-15,chromium,1.5,ug/L,whole_blood",
+      // Stored as S3/cobalt: the raw cells make S3/Cobalt, which is no record's id.
+      "S3,9993200018,2025-09-15,Cobalt,4,ug/L,whole_blood",
+    ]
+    // S2's chromium changed, S4 new.
+    let q2 = q1.map { $0.hasPrefix("S2,") && $0.contains("chromium") ? "S2,9993200018,2025-06-15,chromium,1.7,ug/L,whole_blood" : $0 }
+      + ["S4,9993200018,2025-12-15,cobalt,5,ug/L,whole_blood"]
+    let manifests = [("q1", q1), ("q2", q2)].map { name, rows in
+      _ = t.write("\(name)/exports/results.csv", IX.lines(header, rows))
+      return t.write("\(name)/sources.toml", "[[source]]\nname = \"lab\"\npath = \"exports\"\ncumulative = true\n")
+    }
+    var unchangedRows: [[Int]] = []
+    for (name, environment) in [("with.db", [String: String]()), ("without.db", ["MOMAUDIT_NO_UNCHANGED_SHORTCUT": "1"])] {
+      unchangedRows.append(
+        try manifests.map { m in
+          let r = try Executables.run(
+            "momaudit-ingest", ["--db", t.file(name), "--log-level", "debug", "--sources", m], environment: environment)
+          #expect(r.status == 0, "\(r.stderr)")
+          return r.stderr.split(separator: "\n").filter { $0.contains("file load timing") }.map { line in
+            Int(line.split(separator: " ").first { $0.hasPrefix("unchanged_rows=") }!.dropFirst("unchanged_rows=".count))!
+          }.reduce(0, +)
+        })
+    }
+    #expect(try Self.dump(t.file("with.db")) == Self.dump(t.file("without.db")))
+    #expect(unchangedRows[1] == [0, 0])
+    // Q2: S1's two rows and S2's cobalt; not S2's changed chromium, S3 (spelled Cobalt) or the new S4.
+    #expect(unchangedRows[0] == [0, 3])
+    let ids = try IX.strings(try DatabaseQueue(path: t.file("with.db")), "SELECT result_id FROM result ORDER BY result_id")
+    #expect(ids == ["S1/chromium", "S1/cobalt", "S2/chromium", "S2/cobalt", "S3/cobalt", "S4/cobalt"])
   }
 }
