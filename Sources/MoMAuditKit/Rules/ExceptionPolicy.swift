@@ -68,8 +68,10 @@ package struct ExceptionPolicy: Sendable {
       return out
     }
     let sorted = exceptions.sorted { codePointLess($0.exceptionId, $1.exceptionId) }
+    // Each exception's state once (it was decided again for every finding).
     out.states = sorted.map { ($0, state($0)) }
-    for x in sorted where state(x) == .tooLong {
+    let inForce = out.states.filter { $0.state == .inForce }.map(\.exception)
+    for (x, state) in out.states where state == .tooLong {
       out.warnings.append(
         CheckWarning(
           code: Self.warningCode, nhsNumber: x.nhsNumber, recordKind: .exception, recordId: x.exceptionId,
@@ -77,10 +79,9 @@ package struct ExceptionPolicy: Sendable {
             + "\(x.recordedOn.iso) (\(ParameterKey.exceptionMaxMonths.rawValue)): never in force"))
     }
     for f in findings {
-      let matching = sorted.filter { Self.matches($0, f) }
-      if let x = matching.filter({ state($0) == .inForce }).min(by: Self.precedes) {
+      if let x = inForce.filter({ Self.matches($0, f) }).min(by: Self.precedes) {
         out.excepted.append(ExceptedFinding(finding: f, exception: x))
-      } else if let x = matching.filter({ $0.reviewBy < asOf }).min(by: Self.precedes) {
+      } else if let x = sorted.filter({ $0.reviewBy < asOf && Self.matches($0, f) }).min(by: Self.precedes) {
         var kept = f
         kept.detail += "; exception \(x.exceptionId) expired on \(x.reviewBy.iso)"
         kept.expiredExceptionId = x.exceptionId
