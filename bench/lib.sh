@@ -28,3 +28,28 @@ measure() {
 
 rmdb() { rm -f "$1" "$1-wal" "$1-shm" "$1.lock"; }
 cpdb() { rmdb "$2"; cp "$1" "$2"; }
+
+# checkpoint DB: the WAL written back into the database file (not timed).
+checkpoint() { sqlite3 "$1" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null; }
+
+# ingested DB INPUT...: a new database loaded by $BIN/momaudit-ingest from
+# INPUT (a folder, files, or --sources MANIFEST), checkpointed; not timed.
+ingested() {
+  local db=$1
+  shift
+  rmdb "$db"
+  "$BIN/momaudit-ingest" --db "$db" -q "$@"
+  checkpoint "$db"
+}
+
+# fresh_work W HEADING KEY MANIFEST CONDITIONS: an empty work folder W; prints
+# HEADING with the data's manifest and the load average, and records the load
+# average as `KEY load_before` in CONDITIONS.
+fresh_work() {
+  rm -rf "$1"
+  mkdir -p "$1"
+  echo "== $2: $(tr -d '\n ' <"$4")"
+  echo "   load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "$3 load_before $(cut -d' ' -f1-3 /proc/loadavg)" >>"$5"
+}
+

@@ -119,30 +119,18 @@ EOF
     echo "$R_SUM" >"$D/.rev3"
   fi
   W=$D/work
-  rm -rf "$W"
-  mkdir -p "$W"
-  echo "== scale $scale: $(cat "$D/manifest.json" | tr -d '\n ' )"
-  echo "   load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "$scale load_before $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/conditions.txt"
+  fresh_work "$W" "scale $scale" "$scale" "$D/manifest.json" "$OUT/conditions.txt"
 
   # A checkpointed, ingested database for the check and report stages (not timed).
-  rmdb "$W/template.db"
-  "$BIN/momaudit-ingest" --db "$W/template.db" -q "$D/csv"
-  sqlite3 "$W/template.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+  ingested "$W/template.db" "$D/csv"
   "$BIN/momaudit-check" --db "$W/template.db" -q --as-of "$AS_OF"
-  sqlite3 "$W/template.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+  checkpoint "$W/template.db"
   # Without the check run, for the check stage.
-  rmdb "$W/ingested.db"
-  "$BIN/momaudit-ingest" --db "$W/ingested.db" -q "$D/csv"
-  sqlite3 "$W/ingested.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+  ingested "$W/ingested.db" "$D/csv"
   # The same export with its ion tests as laboratory results (one row per analyte).
-  rmdb "$W/results.db"
-  "$BIN/momaudit-ingest" --db "$W/results.db" -q "$D/results"
-  sqlite3 "$W/results.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+  ingested "$W/results.db" "$D/results"
   # The revision-3 inputs' first delivery: registry q1, results, exceptions.
-  rmdb "$W/rev3.db"
-  "$BIN/momaudit-ingest" --db "$W/rev3.db" -q --sources "$D/rev3-q1.toml"
-  sqlite3 "$W/rev3.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+  ingested "$W/rev3.db" --sources "$D/rev3-q1.toml"
   REV3_FILES=$(sqlite3 "$W/rev3.db" "SELECT max(id) FROM source_file")
 
   for rep in $(seq 1 "$REPS"); do
@@ -198,7 +186,7 @@ EOF
   rmdb "$W/quarters.db"
   for q in 1 2 3 4; do
     "$BIN/momaudit-ingest" --db "$W/quarters.db" -q --sources "$D/quarterly/q$q.toml"
-    sqlite3 "$W/quarters.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+    checkpoint "$W/quarters.db"
     echo "$scale quarter $q $(stat -c %s "$W/quarters.db") $(sqlite3 "$W/quarters.db" "SELECT (SELECT count(*) FROM procedure) + (SELECT count(*) FROM event)") $(sqlite3 "$W/quarters.db" "SELECT (SELECT count(*) FROM procedure WHERE withdrawn_by IS NULL) + (SELECT count(*) FROM event WHERE withdrawn_by IS NULL)")" >>"$OUT/quarters.txt.new"
   done
   echo "$scale load_after $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/conditions.txt"

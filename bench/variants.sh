@@ -82,16 +82,10 @@ for name in $VARIANTS; do
     echo "$KEY" >"$D/.generator"
   fi
   W=$D/work
-  rm -rf "$W"
-  mkdir -p "$W"
-  echo "== $name: $(tr -d '\n ' <"$D/manifest.json")"
-  echo "   load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "$name load_before $(cut -d' ' -f1-3 /proc/loadavg)" >>"$VOUT/conditions.txt"
+  fresh_work "$W" "$name" "$name" "$D/manifest.json" "$VOUT/conditions.txt"
 
   # An ingested, checkpointed database for the check stage (not timed).
-  rmdb "$W/ingested.db"
-  "$BIN/momaudit-ingest" --db "$W/ingested.db" -q "$D/csv"
-  sqlite3 "$W/ingested.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+  ingested "$W/ingested.db" "$D/csv"
 
   for rep in $(seq 1 "$REPS"); do
     rmdb "$W/base.db"
