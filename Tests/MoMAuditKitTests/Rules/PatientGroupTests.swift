@@ -111,6 +111,52 @@ struct PatientGroupTests {
     #expect(everyPatient.count > momPatients.count)
   }
 
+  @Test(
+    "patients without a MoM implant, hand-computed: an event on the first procedure's day raises nothing, the day before EVENT_BEFORE_PROCEDURE; a serum test, an orphan, different sexes warn; an event after D and a review raise nothing",
+    arguments: [false, true])
+  func edgesWithoutMoM(_ onFile: Bool) throws {
+    let t = TempDir()
+    defer { t.cleanup() }
+    // D = 2025-06-30. A: MoP hip 2015-03-01, events on 2015-03-01 (a review) and 2015-02-28 (an x-ray).
+    // B: CoC hip, a serum ion test (within the rules' reach only as a warning) and an event after D.
+    // C: no procedure, one review (orphan); its second review after D is not read.
+    // D: two non-MoM procedures, male then female. E: a CoP hip and reviews only: nothing at all.
+    let procedures = [
+      "PA,9991400001,M,2015-03-01,L,total_hip,MoP,32", "PB,9991400028,F,2016-05-01,R,total_hip,CoC,36",
+      "PD1,9991400044,M,2012-01-01,L,total_hip,MoP,32", "PD2,9991400044,F,2013-01-01,R,total_hip,MoP,32",
+      "PE,9991400052,F,2018-01-01,L,total_hip,CoP,32",
+    ]
+    let events = [
+      "EA1,9991400001,2015-03-01,review,L,,,,,,,,", "EA2,9991400001,2015-02-28,xray,L,,,,,,,,",
+      "EB1,9991400028,2020-01-10,blood_metal_ions,,,,1.2,0.8,ug/L,serum,,", "EB2,9991400028,2025-07-01,xray,R,,,,,,,,",
+      "EC1,9991400036,2024-05-05,review,L,,,,,,,,", "EC2,9991400036,2025-07-01,review,L,,,,,,,,",
+      "EE1,9991400052,2019-01-01,review,L,,,,,,,,", "EE2,9991400052,2020-01-01,xray,L,,,,,,,,",
+    ]
+    let (memory, _) = try ingest([
+      t.write("1-procedures.csv", IX.lines("procedure_id,nhs_number,sex,procedure_date,side,procedure_type,bearing,head_diameter_mm", procedures)),
+      t.write("2-events.csv", IX.lines(IX.evHeader, events)),
+    ])
+    var db = memory
+    if onFile {
+      db = try AuditDatabase.open(path: t.file("audit.sqlite"))
+      try memory.backup(to: db)
+    }
+    let summary = try CheckRunner(db: db, logger: quietLogger, pack: .mhra2017, asOf: Self.asOf).run()
+    let warnings = try db.read { db in
+      try String.fetchAll(
+        db,
+        sql: "SELECT coalesce(record_id, '-') || ' ' || nhs_number || ' ' || code FROM warning WHERE check_run_id = ? ORDER BY id",
+        arguments: [summary.runId])
+    }
+    #expect(
+      warnings == [
+        "EA2 9991400001 EVENT_BEFORE_PROCEDURE", "EB1 9991400028 SAMPLE_NOT_WHOLE_BLOOD", "EC1 9991400036 ORPHAN_EVENT",
+        "- 9991400044 SEX_INCONSISTENT",
+      ])
+    #expect(summary.patientsMoM == 0)
+    #expect(try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM run_patient")! } == 0)
+  }
+
   /// Every patient's records as of D, without the reader's selection.
   static func everyGroup(_ db: Database) throws -> [PatientGroup] {
     func rows<T>(_ sql: String, _ make: (SQLiteStatement) -> T?) throws -> [T] {
