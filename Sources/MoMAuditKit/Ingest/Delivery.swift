@@ -19,6 +19,8 @@ final class Delivery {
   let allowWithdraw: Bool
   /// The source's files loaded before this delivery.
   let earlierFiles: [Int64]
+  /// The kinds of record those files can hold (`RecordKind.held`).
+  private let earlierKinds: [RecordKind]
   private let earlierFileSet: Set<Int64>
   /// This delivery's files, in order, with their kind (`procedures`, `events`, `results`, `mixed`).
   private(set) var files: [(id: Int64, kind: String)] = []
@@ -42,8 +44,10 @@ final class Delivery {
     self.source = source
     self.maxWithdrawPercent = maxWithdrawPercent
     self.allowWithdraw = allowWithdraw
-    earlierFiles = try Int64.fetchAll(
-      db, sql: "SELECT id FROM source_file WHERE source = ? AND status = 'loaded' ORDER BY id", arguments: [source])
+    let earlier = try Row.fetchAll(
+      db, sql: "SELECT id, kind FROM source_file WHERE source = ? AND status = 'loaded' ORDER BY id", arguments: [source])
+    earlierFiles = earlier.map { $0["id"] }
+    earlierKinds = RecordKind.held(byFileKinds: earlier.map { $0["kind"] })
     earlierFileSet = Set(earlierFiles)
     snapshot = earlierFiles.isEmpty ? nil : path.flatMap { SourceSnapshot(path: $0, source: source) }
   }
@@ -98,8 +102,8 @@ final class Delivery {
     return files.last(where: { $0.kind == name || $0.kind == "mixed" })?.id ?? files.last!.id
   }
 
-  /// Finds the records to withdraw (one scan of each table, restricted to the
-  /// source's earlier files), applies the guard, marks them, and supersedes
+  /// Finds the records to withdraw (one scan of each table the source's
+  /// earlier files can hold records in, restricted to those files), applies the guard, marks them, and supersedes
   /// the source's earlier files. Throws `DeliveryRefused` when the guard
   /// refuses: the caller rolls the whole delivery back.
   func finish(_ db: Database) throws -> Withdrawal {
@@ -118,7 +122,7 @@ final class Delivery {
       }
     } else if !earlierFiles.isEmpty {
       let list = earlierFiles.map(String.init).joined(separator: ",")
-      for kind in RecordKind.allCases {
+      for kind in earlierKinds {
         let statement = try db.makeStatement(
           sql: "SELECT rowid FROM \(kind.table) WHERE withdrawn_by IS NULL AND source_file_id IN (\(list))")
         let s = statement.sqliteStatement

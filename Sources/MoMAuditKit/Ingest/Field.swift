@@ -137,6 +137,19 @@ package enum RecordKind: String, Sendable, CaseIterable {
   /// The table that holds records of this kind (and its id column).
   package var table: String { rawValue }
   package var idColumn: String { idField.name }
+
+  /// The kinds of record that files of these `source_file.kind`s can hold:
+  /// a CSV file holds its header's kind (`procedures`, `events`, `results`,
+  /// `exceptions`), an XML export (`mixed`) every kind, and a file of no or
+  /// another kind is taken to hold every kind. A cumulative source's
+  /// withdrawal scans only these tables: a laboratory's or a clinic's
+  /// delivery does not read the registry's 5 M rows (issue 14).
+  package static func held(byFileKinds kinds: [String?]) -> [RecordKind] {
+    allCases.filter { k in kinds.contains { $0 == k.rawValue + "s" || !Self.fileKinds.contains($0 ?? "") } }
+  }
+
+  /// The `source_file.kind` of a file that holds only one kind of record.
+  private static let fileKinds: Set<String> = Set(allCases.map { $0.rawValue + "s" })
 }
 
 /// One row as a reader hands it over: trimmed text per field (nil = column

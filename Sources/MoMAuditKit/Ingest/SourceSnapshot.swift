@@ -20,6 +20,7 @@ final class SourceSnapshot: @unchecked Sendable {
   private var failed = false
   private var connection: OpaquePointer?
   private var files: [Int64] = []
+  private var fileKinds: [String?] = []
 
   /// Starts the scan; nil when the database file cannot be read beside the
   /// writer (the delivery then scans inside its transaction).
@@ -33,9 +34,14 @@ final class SourceSnapshot: @unchecked Sendable {
     }
     // The snapshot is taken by the first read, here, before the delivery writes.
     var s: OpaquePointer?
-    if sqlite3_prepare_v2(db, "SELECT id FROM source_file WHERE source = ? AND status = 'loaded'", -1, &s, nil) == SQLITE_OK {
+    if sqlite3_prepare_v2(db, "SELECT id, kind FROM source_file WHERE source = ? AND status = 'loaded'", -1, &s, nil)
+      == SQLITE_OK
+    {
       _ = source.withCString { sqlite3_bind_text(s, 1, $0, -1, SQLITE_TRANSIENT_VALUE) }
-      while sqlite3_step(s) == SQLITE_ROW { files.append(sqlite3_column_int64(s, 0)) }
+      while sqlite3_step(s) == SQLITE_ROW {
+        files.append(sqlite3_column_int64(s, 0))
+        fileKinds.append(sqlite3_column_text(s, 1).map { String(cString: $0) })
+      }
     } else {
       failed = true
     }
@@ -49,7 +55,7 @@ final class SourceSnapshot: @unchecked Sendable {
       }
       guard !failed, !files.isEmpty else { return }
       let list = files.map(String.init).joined(separator: ",")
-      for kind in RecordKind.allCases {
+      for kind in RecordKind.held(byFileKinds: fileKinds) {
         var set = RowidSet()
         var q: OpaquePointer?
         guard

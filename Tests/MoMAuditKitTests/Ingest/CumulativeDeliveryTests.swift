@@ -265,6 +265,65 @@ struct CumulativeDeliveryTests {
     }
   }
 
+  @Test("the kinds of record a source's files can hold: a CSV file its own kind; XML, no kind or another kind, every kind")
+  func heldKinds() {
+    #expect(RecordKind.held(byFileKinds: ["results"]) == [.result])
+    #expect(RecordKind.held(byFileKinds: ["exceptions", "exceptions"]) == [.exception])
+    #expect(RecordKind.held(byFileKinds: ["events", "procedures"]) == [.procedure, .event])
+    #expect(RecordKind.held(byFileKinds: []) == [])
+    #expect(RecordKind.held(byFileKinds: ["mixed"]) == RecordKind.allCases)
+    #expect(RecordKind.held(byFileKinds: ["results", nil]) == RecordKind.allCases)
+    #expect(RecordKind.held(byFileKinds: ["result"]) == RecordKind.allCases)
+  }
+
+  @Test(
+    "three sources in one database: each delivery withdraws only its own source's records, of every kind it sent",
+    arguments: [false, true])
+  func sourcesOfEachKind(wal: Bool) throws {
+    let t = TempDir()
+    defer { t.cleanup() }
+    // A WAL file: the records before a delivery are read beside it (SourceSnapshot);
+    // in memory: inside its transaction (Delivery.finish).
+    let db = try wal ? AuditDatabase.open(path: t.file("audit.sqlite")) : AuditDatabase.inMemory()
+    let resHeader = "sample_id,nhs_number,sample_date,analyte,value,unit"
+    func res(_ id: String) -> String { "\(id),\(IX.nhs[0]),2025-06-11,Co,1.2,ug/L" }
+    let xHeader = "exception_id,nhs_number,finding,reason,recorded_by,recorded_on,review_by"
+    func x(_ id: String) -> String { "\(id),\(IX.nhs[0]),ALL,informed_dissent,C1,2025-01-01,2025-12-31" }
+    func deliverAll(_ q: String, procs: [String], events: [String], results: [String], exceptions: [String]) throws {
+      _ = try Self.deliver(
+        db, t, "\(q)-reg",
+        ["procedures.csv": IX.lines(IX.procHeader, procs.map { IX.proc($0) }), "events.csv": Self.events(events)],
+        allow: true)
+      _ = try Self.deliver(db, t, "\(q)-lab", ["results.csv": IX.lines(resHeader, results.map(res))], source: "lab", allow: true)
+      _ = try Self.deliver(
+        db, t, "\(q)-x", ["exceptions.csv": IX.lines(xHeader, exceptions.map(x))], source: "clinic", allow: true)
+    }
+    func state() throws -> [String] {
+      try IX.strings(
+        db,
+        """
+        SELECT kind || ' ' || id || ' ' || (withdrawn_by IS NOT NULL) FROM (
+          SELECT 'procedure' AS kind, procedure_id AS id, withdrawn_by FROM procedure
+          UNION ALL SELECT 'event', event_id, withdrawn_by FROM event
+          UNION ALL SELECT 'result', result_id, withdrawn_by FROM result
+          UNION ALL SELECT 'exception', exception_id, withdrawn_by FROM exception)
+        ORDER BY kind, id
+        """
+      ).compactMap { $0 }
+    }
+    try deliverAll("q1", procs: ["P1", "P2"], events: ["E1", "E2"], results: ["S1", "S2"], exceptions: ["X1", "X2"])
+    // Each source leaves out one record of each kind it sends.
+    try deliverAll("q2", procs: ["P1"], events: ["E2"], results: ["S2"], exceptions: ["X1"])
+    #expect(
+      try state() == [
+        "event E1 1", "event E2 0", "exception X1 0", "exception X2 1", "procedure P1 0", "procedure P2 1",
+        "result S1/cobalt 1", "result S2/cobalt 0",
+      ])
+    let withdrawn = try IX.strings(
+      db, "SELECT source || ' ' || kind || ' ' || records_withdrawn FROM source_file WHERE records_withdrawn > 0 ORDER BY id")
+    #expect(withdrawn.compactMap { $0 } == ["reg events 1", "reg procedures 1", "lab results 1", "clinic exceptions 1"])
+  }
+
   @Test("random sequences of deliveries: the current records are the model's; rows read = accepted + rejected + skipped", arguments: 1...12)
   func randomDeliveries(seed: UInt64) throws {
     var rng = SplitMix(seed: seed)
