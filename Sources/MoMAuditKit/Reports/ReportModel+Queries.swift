@@ -79,13 +79,15 @@ extension ReportModel.FindingRow {
   /// `evidence: false` leaves the "why" list empty (findings.csv has no
   /// column for it; decoding its JSON was a third of the report stage).
   init(row: Row, evidence decode: Bool = true) {
-    let evidence: String = decode ? row["evidence"] : "[]"
+    // Not decoded at all when not wanted: a JSONDecoder per row was a
+    // fifth of findings.csv's time at national scale (issue 14).
+    let evidence: [String] = decode ? (try? JSONDecoder().decode([String].self, from: Data((row["evidence"] as String).utf8))) ?? [] : []
     self.init(
       nhsNumber: row["nhs_number"], finding: row["finding"], procedureId: row["procedure_id"], side: row["side"],
       group: row["surveillance_group"], dueDate: row["due_date"], daysOverdue: row["days_overdue"],
       lastDone: row["last_done"], trustCode: row["trust_code"], siteCode: row["site_code"],
       consultantCode: row["consultant_code"], detail: row["detail"],
-      evidence: (try? JSONDecoder().decode([String].self, from: Data(evidence.utf8))) ?? [],
+      evidence: evidence,
       expiredExceptionId: row["expired_exception_id"])
   }
 

@@ -87,6 +87,12 @@ package struct FileSink {
     if buffer.count >= Self.capacity { try flush() }
   }
 
+  /// One CSV record (CSVWriter.appendLine), written straight into the buffer.
+  package mutating func appendCSVLine(_ cells: [String?]) throws {
+    CSVWriter.appendLine(cells, to: &buffer)
+    if buffer.count >= Self.capacity { try flush() }
+  }
+
   mutating func flush() throws {
     var offset = 0
     while offset < buffer.count {

@@ -131,8 +131,8 @@ package struct Reporter {
     func csv<C: Cursor>(_ name: String, _ header: [String], _ rows: C, _ cells: (C.Element) -> [String?]) throws {
       try out.stream(name) { sink in
         if options.excel && humanFacingCSVs.contains(name) { try sink.append(byteOrderMark) }
-        try sink.append(CSVWriter.line(header))
-        while let row = try rows.next() { try sink.append(CSVWriter.line(cells(row))) }
+        try sink.appendCSVLine(header)
+        while let row = try rows.next() { try sink.appendCSVLine(cells(row)) }
       }
     }
     try csv("findings.csv", CSVReports.findingsHeader, try ReportModel.FindingRow.fetchCursor(db, runId: id, evidence: false), CSVReports.cells)

@@ -84,6 +84,43 @@ struct ReportTests {
     }
   }
 
+  /// CSVWriter.line as it was written on strings before issue 14 (the
+  /// oracle of the byte writer that replaced it).
+  static func lineOnStrings(_ cells: [String?]) -> String {
+    func cell(_ raw: String) -> String {
+      var v = raw
+      if let first = raw.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first) { v = "'" + raw }
+      if v.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
+        return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+      }
+      return v
+    }
+    return cells.map { cell($0 ?? "") }.joined(separator: ",") + "\r\n"
+  }
+
+  @Test("property: the byte writer writes what the string writer wrote, nil cells empty; a file sink the same bytes")
+  func csvBytesAsStrings() throws {
+    var rng = SplitMix(seed: 14)
+    let alphabet = Array("ab,\"\n\r =+-@\t'µé€😀1 ").map(String.init)
+    for _ in 0..<500 {
+      let cells: [String?] = (0..<Int(rng.next() % 5)).map { _ in
+        rng.next() % 6 == 0 ? nil : (0..<Int(rng.next() % 7)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }.joined()
+      }
+      #expect(CSVWriter.line(cells) == Self.lineOnStrings(cells), "\(cells)")
+      var bytes: [UInt8] = []
+      CSVWriter.appendLine(cells, to: &bytes)
+      #expect(bytes == Array(Self.lineOnStrings(cells).utf8))
+    }
+  }
+
+  @Test("a quote followed by a combining mark is doubled like any other quote, and reads back")
+  func csvQuoteWithCombiningMark() throws {
+    let text = "a\"\u{301}b"
+    #expect(CSVWriter.cell(text) == "\"a\"\"\u{301}b\"")
+    let back = try CSVReader.records(in: Array(CSVWriter.line([text, "c"]).utf8)).map(\.fields)
+    #expect(back == [[text, "c"]])
+  }
+
   @Test("findings.csv rows are sorted by days overdue, then NHS number, finding, procedure")
   func sorting() throws {
     let m = try Self.model()
