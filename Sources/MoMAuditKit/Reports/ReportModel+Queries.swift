@@ -79,9 +79,10 @@ extension ReportModel.FindingRow {
   /// `evidence: false` leaves the "why" list empty (findings.csv has no
   /// column for it; decoding its JSON was a third of the report stage).
   init(row: Row, evidence decode: Bool = true) {
-    // Not decoded at all when not wanted: a JSONDecoder per row was a
-    // fifth of findings.csv's time at national scale (issue 14).
-    let evidence: [String] = decode ? (try? JSONDecoder().decode([String].self, from: Data((row["evidence"] as String).utf8))) ?? [] : []
+    // Nothing decoded when nothing is wanted: findings.csv used to decode
+    // "[]" with a new JSONDecoder for every row (issue 14).
+    let evidence: [String] =
+      decode ? (try? JSONDecoder().decode([String].self, from: Data((row["evidence"] as String).utf8))) ?? [] : []
     self.init(
       nhsNumber: row["nhs_number"], finding: row["finding"], procedureId: row["procedure_id"], side: row["side"],
       group: row["surveillance_group"], dueDate: row["due_date"], daysOverdue: row["days_overdue"],
