@@ -10,6 +10,23 @@ package struct ImplantLibrary: Sendable, Decodable {
     /// Every token must appear as a whole word in one component text.
     package var tokens: [String]
     package var source: String
+    /// `tokens`, lowercased once (`match` compares them with every procedure's words).
+    let loweredTokens: [String]
+
+    private enum CodingKeys: String, CodingKey { case id, name, tokens, source }
+
+    package init(from decoder: any Decoder) throws {
+      let c = try decoder.container(keyedBy: CodingKeys.self)
+      id = try c.decode(String.self, forKey: .id)
+      name = try c.decode(String.self, forKey: .name)
+      tokens = try c.decode([String].self, forKey: .tokens)
+      source = try c.decode(String.self, forKey: .source)
+      loweredTokens = tokens.map { $0.lowercased() }
+    }
+
+    package static func == (a: Entry, b: Entry) -> Bool {
+      a.id == b.id && a.name == b.name && a.tokens == b.tokens && a.source == b.source
+    }
   }
 
   package var name: String
@@ -29,13 +46,44 @@ package struct ImplantLibrary: Sendable, Decodable {
   package func match(_ texts: [String?]) -> Entry? {
     let words = texts.compactMap { $0 }.map(Self.words)
     return entries.first { entry in
-      words.contains { w in entry.tokens.allSatisfy { w.contains($0.lowercased()) } }
+      words.contains { w in entry.loweredTokens.allSatisfy { w.contains($0) } }
     }
   }
 
   /// The words of a text, lowercased (ASCII): maximal runs of word
   /// characters, which are letters, digits and `_` (as for the ASR token).
   static func words(_ text: String) -> Set<String> {
+    var utf8 = text
+    if let ascii = utf8.withUTF8({ asciiWords($0) }) { return ascii }
+    return wordsByScalars(text)
+  }
+
+  /// `words` of an ASCII text on its bytes (nil when it is not ASCII): the
+  /// word characters are then `A`–`Z`, `a`–`z`, `0`–`9` and `_`. Component
+  /// texts are nearly always ASCII; the scalar path below spent most of its
+  /// time asking Unicode for each letter's properties, and an export with
+  /// no bearing column asks for every procedure (issue 14).
+  static func asciiWords(_ bytes: UnsafeBufferPointer<UInt8>) -> Set<String>? {
+    guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+    var out = Set<String>()
+    var current: [UInt8] = []
+    for b in bytes {
+      switch b {
+      case UInt8(ascii: "A")...UInt8(ascii: "Z"): current.append(b + 32)
+      case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"): current.append(b)
+      default:
+        if !current.isEmpty {
+          out.insert(String(decoding: current, as: UTF8.self))
+          current.removeAll(keepingCapacity: true)
+        }
+      }
+    }
+    if !current.isEmpty { out.insert(String(decoding: current, as: UTF8.self)) }
+    return out
+  }
+
+  /// `words` of any text, scalar by scalar.
+  static func wordsByScalars(_ text: String) -> Set<String> {
     var out = Set<String>()
     var current = ""
     for c in text.unicodeScalars {

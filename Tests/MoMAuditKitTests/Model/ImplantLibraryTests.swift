@@ -48,6 +48,26 @@ struct ImplantLibraryTests {
     #expect(ImplantLibrary.shipped.match([nil, "Generic", "Conserve Plus stem"])?.id == "conserve-plus")
   }
 
+  @Test("property: the words of a text are the same on the ASCII bytes' path as scalar by scalar; a non-ASCII text takes the scalar path")
+  func asciiWords() {
+    var rng = SplitMix(seed: 18)
+    let ascii = Array(" -_/.,;()+&'\"\t09azAZmMxX").map(String.init) + ["BHR", "asr", "Co", "28mm"]
+    let other = ["é", "Ä", "\u{212A}", "ß", "١", "½", "µ", "—", "\u{301}"]
+    for _ in 0..<500 {
+      let text = (0..<Int(rng.next() % 10)).map { _ in ascii[Int(rng.next() % UInt64(ascii.count))] }.joined()
+      var bytes = text
+      #expect(bytes.withUTF8 { ImplantLibrary.asciiWords($0) } == ImplantLibrary.wordsByScalars(text), "\(text)")
+      #expect(ImplantLibrary.words(text) == ImplantLibrary.wordsByScalars(text))
+      let mixed = text + other[Int(rng.next() % UInt64(other.count))] + text
+      var mixedBytes = mixed
+      #expect(mixedBytes.withUTF8 { ImplantLibrary.asciiWords($0) } == nil)
+      #expect(ImplantLibrary.words(mixed) == ImplantLibrary.wordsByScalars(mixed))
+    }
+    // A Kelvin sign is a letter, but not a k: no ASCII folding outside ASCII.
+    #expect(ImplantLibrary.words("\u{212A}BHR x_1") == ["\u{212A}bhr", "x_1"])
+    #expect(ImplantLibrary.words("BHR-38 Cup") == ["bhr", "38", "cup"])
+  }
+
   static func procedure(_ type: ProcedureType, _ bearing: Bearing, _ femoral: String?) -> ProcedureRecord {
     ProcedureRecord(
       procedureId: "P1", nhsNumber: "9434765919", localPatientId: nil, sex: .male, dateOfBirth: nil,
