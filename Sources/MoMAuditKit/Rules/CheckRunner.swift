@@ -329,9 +329,12 @@ struct PatientGroup: Sendable {
   }
 
   /// Whether the check must see all of this patient's events: a procedure
-  /// that is, or may be, metal-on-metal (a MoM or unknown bearing: the
-  /// implant library and the procedure type decide later), or procedures
-  /// that give different sexes (SEX_INCONSISTENT). Any other patient has no
+  /// that is metal-on-metal as PatientContext decides it (`momFinding`: a
+  /// MoM bearing; an unknown one with a component in the implant library,
+  /// or on a resurfacing), or procedures that give different sexes
+  /// (SEX_INCONSISTENT). An export without a bearing column has every
+  /// bearing unknown: deciding here keeps its non-MoM patients off the
+  /// rules' thread too. Any other patient has no
   /// implant to check: their only output is the data-quality warnings each
   /// event raises on its own (DataQuality), so only the events that may raise
   /// one are read (`EventRecord.mayWarn`), and a patient with none is not
@@ -339,7 +342,7 @@ struct PatientGroup: Sendable {
   var needsEveryEvent: Bool {
     var sex: Sex? = nil
     for p in procedures {
-      if p.bearing == .mom || p.bearing == .unknown { return true }
+      if p.momFinding != nil { return true }
       if p.sex != .unknown {
         if let s = sex, s != p.sex { return true }
         sex = p.sex

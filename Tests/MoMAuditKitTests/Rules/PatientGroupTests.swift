@@ -39,7 +39,7 @@ struct PatientGroupTests {
     var rng = SplitMix(seed: seed)
     let t = TempDir()
     defer { t.cleanup() }
-    var procedures = ["procedure_id,nhs_number,sex,procedure_date,side,procedure_type,bearing,head_diameter_mm"]
+    var procedures = ["procedure_id,nhs_number,sex,procedure_date,side,procedure_type,bearing,head_diameter_mm,femoral_component"]
     var events = ["event_id,nhs_number,event_date,event_type,side,symptomatic,oxford_hip_score,cobalt,chromium,ion_unit,sample_type,imaging_finding,note"]
     var results = ["result_id,nhs_number,sample_id,sample_date,analyte,value,unit,specimen"]
     let base = LocalDate(iso: "2008-01-01")!
@@ -51,7 +51,9 @@ struct PatientGroupTests {
         let bearing = rng.next() % 5 == 0 ? Self.pick(["MoM", "unknown"], &rng) : Self.pick(["MoP", "CoC", "CoP"], &rng)
         procedures.append(
           "P\(p)-\(i),\(nhs),\(Self.pick(["M", "F", "U", "M", "F"], &rng)),\(date(&rng)),\(Self.pick(["L", "R"], &rng)),"
-            + "\(Self.pick(["total_hip", "resurfacing", "revision"], &rng)),\(bearing),\(Self.pick(["", "36", "50"], &rng))")
+            + "\(Self.pick(["total_hip", "resurfacing", "revision"], &rng)),\(bearing),\(Self.pick(["", "36", "50"], &rng)),"
+            // An unknown bearing is MoM by a library brand, or for a resurfacing.
+            + Self.pick(["", "", "BHR head", "Exeter stem", "ASR-XL cup"], &rng))
       }
       for i in 0..<Int(rng.next() % 5) {
         let type = Self.pick(["review", "xray", "blood_metal_ions", "mars_mri", "death"], &rng)
