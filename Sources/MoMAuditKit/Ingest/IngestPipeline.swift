@@ -336,14 +336,10 @@ enum RecordFacts {
     let ascii: Bool? = text.withUTF8 { b in
       guard b.count >= 3 else { return false }  // fewer than three scalars
       for c in b where c >= 0x80 { return nil }
-      // For ASCII, word characters (letters, digits, _) are [A-Za-z0-9_].
-      func isWord(_ c: UInt8) -> Bool {
-        c == 0x5F || (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A)
-      }
       var i = 0
       while i + 3 <= b.count {
         if b[i] | 0x20 == 0x61, b[i + 1] | 0x20 == 0x73, b[i + 2] | 0x20 == 0x72,
-          i == 0 || !isWord(b[i - 1]), i + 3 == b.count || !isWord(b[i + 3])
+          i == 0 || !isASCIIWordByte(b[i - 1]), i + 3 == b.count || !isASCIIWordByte(b[i + 3])
         {
           return true
         }

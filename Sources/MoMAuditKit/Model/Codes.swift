@@ -145,6 +145,12 @@ package enum Metal: String, Sendable, CaseIterable {
 
 /// DePuy ASR: the token `ASR` as a whole word (ASCII case-insensitive; letters,
 /// digits and `_` are word characters).
+/// A word character of ASCII text (letters, digits, `_`): what
+/// `Unicode.Scalar.properties` says of an ASCII scalar, on its byte.
+@inline(__always) func isASCIIWordByte(_ c: UInt8) -> Bool {
+  c == 0x5F || (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A)
+}
+
 package func containsASRToken(_ text: String) -> Bool {
   let u = Array(text.unicodeScalars)
   guard u.count >= 3 else { return false }

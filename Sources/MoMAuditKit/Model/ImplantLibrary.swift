@@ -68,14 +68,11 @@ package struct ImplantLibrary: Sendable, Decodable {
     var out = Set<String>()
     var current: [UInt8] = []
     for b in bytes {
-      switch b {
-      case UInt8(ascii: "A")...UInt8(ascii: "Z"): current.append(b + 32)
-      case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"): current.append(b)
-      default:
-        if !current.isEmpty {
-          out.insert(String(decoding: current, as: UTF8.self))
-          current.removeAll(keepingCapacity: true)
-        }
+      if isASCIIWordByte(b) {
+        current.append(b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b + 32 : b)
+      } else if !current.isEmpty {
+        out.insert(String(decoding: current, as: UTF8.self))
+        current.removeAll(keepingCapacity: true)
       }
     }
     if !current.isEmpty { out.insert(String(decoding: current, as: UTF8.self)) }
