@@ -58,37 +58,26 @@ struct XMLAttributeBytes {
     items.reserveCapacity(32)
   }
 
-  /// Reads the current element's unqualified attributes (the reader is on
-  /// the element, and is left there). `fields` maps libxml2's interned name
+  /// Reads an element's unqualified attributes (namespace declarations
+  /// are not attributes in SAX2). `fields` maps libxml2's interned name
   /// pointers to canonical fields.
-  mutating func read(_ reader: xmlTextReaderPtr, _ fields: inout AttributeFields) {
+  mutating func read(_ attrs: SAXAttributes, _ fields: inout AttributeFields) {
     bytes.removeAll(keepingCapacity: true)
     items.removeAll(keepingCapacity: true)
     plain = true
-    guard xmlTextReaderHasAttributes(reader) == 1 else { return }
-    while xmlTextReaderMoveToNextAttribute(reader) == 1 {
-      if xmlTextReaderIsNamespaceDecl(reader) == 1 { continue }
-      if xmlTextReaderConstNamespaceUri(reader) != nil { continue }
-      guard let name = xmlTextReaderConstLocalName(reader) else { continue }
+    for i in 0..<attrs.count where attrs.uri(i) == nil {
+      guard let name = attrs.name(i) else { continue }
       let field = fields.field(name)
-      // Whole runs appended with one copy each (strlen, then the bytes),
-      // not byte by byte: this loop runs for every attribute of a national
-      // export (issue 5).
       let n0 = bytes.count
-      let nameCount = strlen(UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self))
-      let nameBytes = UnsafeBufferPointer(start: name, count: nameCount)
+      let nameBytes = UnsafeBufferPointer(start: name, count: strlen(UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self)))
       for c in nameBytes where c >= 0x80 { plain = false }
       bytes.append(contentsOf: nameBytes)
       let v0 = bytes.count
-      if let v = xmlTextReaderConstValue(reader) {
-        let valueBytes = UnsafeBufferPointer(start: v, count: strlen(UnsafeRawPointer(v).assumingMemoryBound(to: CChar.self)))
-        for c in valueBytes where c < 0x20 || c > 0x7E { plain = false }
-        bytes.append(contentsOf: valueBytes)
-      }
+      attrs.appendValue(i, to: &bytes)
+      for c in bytes[v0...] where c < 0x20 || c > 0x7E { plain = false }
       if bytes.count - v0 > 200 { plain = false }
       items.append((field, n0..<v0, v0..<bytes.count))
     }
-    xmlTextReaderMoveToElement(reader)
   }
 
   /// ` name="value"` for each attribute (`rawText`'s rendering; no value is
@@ -128,5 +117,55 @@ struct XMLAttributeBytes {
         spans.append((f, start..<values.count))
       }
     }
+  }
+}
+
+/// The attributes SAX2's `startElementNs` hands over: five pointers each
+/// (local name, prefix, namespace URI, value start, value end), the values
+/// pointing into the parser's input and valid during the callback only.
+struct SAXAttributes {
+  let base: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
+  let count: Int
+
+  func name(_ i: Int) -> UnsafePointer<xmlChar>? { base![5 * i] }
+  func uri(_ i: Int) -> UnsafePointer<xmlChar>? { base![5 * i + 2] }
+
+  /// Appends the value of attribute `i`. Without entity substitution
+  /// (`XML_PARSE_NOENT` stays off) libxml2 hands an escaped `&` over as the
+  /// five bytes `&#38;`, which its tree builder decodes when it builds the
+  /// attribute node; so does this. Every other reference is already decoded,
+  /// and a literal `&` cannot appear, so each `&#38;` is one `&`.
+  func appendValue(_ i: Int, to out: inout [UInt8]) {
+    guard let start = base![5 * i + 3], let end = base![5 * i + 4] else { return }
+    let value = UnsafeBufferPointer(start: start, count: end - start)
+    guard memchr(start, 0x26, value.count) != nil else {
+      out.append(contentsOf: value)
+      return
+    }
+    var j = 0
+    while j < value.count {
+      if value[j] == 0x26, j + 4 < value.count, value[j + 1] == 0x23, value[j + 2] == 0x33, value[j + 3] == 0x38,
+        value[j + 4] == 0x3B
+      {
+        out.append(0x26)
+        j += 5
+      } else {
+        out.append(value[j])
+        j += 1
+      }
+    }
+  }
+
+  /// The unqualified attributes as Strings, in document order.
+  func strings() -> [(String, String)] {
+    var out: [(String, String)] = []
+    var value: [UInt8] = []
+    for i in 0..<count where uri(i) == nil {
+      guard let name = name(i) else { continue }
+      value.removeAll(keepingCapacity: true)
+      appendValue(i, to: &value)
+      out.append((String(cString: name), String(decoding: value, as: UTF8.self)))
+    }
+    return out
   }
 }

@@ -15,12 +15,10 @@ struct FixedSpecGaps {
 
   // registry-export.md, "CSV dialect": "A row that breaks a rule is rejected
   // ...: it is kept with its file, line (or XML element path), raw content and
-  // reason". XMLExportReader records `xmlTextReaderGetParserLineNumber`, which
-  // is where libxml2's parser has read up to (it reads ahead), not the line of
-  // the element: in a small document every row gets the last line. The path
-  // is right; the line stored next to it is wrong. Either store the element's
-  // own line (xmlGetLineNo on xmlTextReaderCurrentNode, or the start-tag line)
-  // or store no line for XML rows.
+  // reason". The reader once recorded where libxml2's parser had read up to
+  // (it reads ahead), then the element node's line, which libxml2 keeps in 16
+  // bits: past line 65,535 it was one line out, or 65,535. The SAX2 reader
+  // takes the parser's own line counter when the start tag closes.
 
   @Test("an XML reject's line is the line of its element")
   func xmlRejectLine() throws {
@@ -62,6 +60,20 @@ struct FixedSpecGaps {
     #expect(rejectLines == [patientLine + 1, patientLine + 3])
     #expect(procedureLines == ["\(patientLine + 2)"])
   
+  }
+
+  @Test("XML lines stay exact past line 65,535 (libxml2 keeps a node's line in 16 bits)")
+  func xmlLinesPast65535() throws {
+    // line 1 <?xml?>, 2 <registryExport>, 3 to 70,003 a comment, 70,004 <patient>
+    let body =
+      "<!--" + String(repeating: "\n", count: 70_000) + "-->\n<patient nhsNumber=\"9434765919\">\n"
+      + XMLReaderTests.proc("P1") + "\n" + XMLReaderTests.review("E1", extra: " oxfordHipScore=\"49\"") + "\n"
+      + XMLReaderTests.proc("P2", side: "R") + "\n</patient>\n"
+    let (db, _) = try IX.load("x.xml", XMLReaderTests.doc(body))
+    #expect(try IX.rejects(db).map(\.line) == [70_006])
+    #expect(
+      try IX.strings(db, "SELECT procedure_id || ' ' || source_line FROM procedure ORDER BY 1")
+        == ["P1 70005", "P2 70007"])
   }
 
   @Test("an XML duplicate-id reject names the line of the first element")

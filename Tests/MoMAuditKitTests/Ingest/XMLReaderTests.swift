@@ -441,6 +441,43 @@ struct XMLReaderTests {
     #expect(try IX.strings(db, "SELECT ion_unit FROM event WHERE event_id IN ('E2', 'E3')") == ["ug/L", "ug/L"])
   }
 
+  @Test("an escaped ampersand is one ampersand, in attributes (ASCII or not) and in component text")
+  func ampersands() throws {
+    // Without entity substitution libxml2's SAX2 hands `&amp;` in an
+    // attribute over as `&#38;`; the reader decodes it, and only it.
+    let body = """
+      <patient nhsNumber="9434765919">
+      <procedure procedureId="P1" procedureDate="2006-05-02" side="L" procedureType="resurfacing" bearing="MoM" manufacturer="Smith &amp; Nephew &amp;#38; x&#38;y"/>
+      <procedure procedureId="P2" procedureDate="2006-05-02" side="R" procedureType="resurfacing" bearing="MoM" manufacturer="Soci\u{E9}t\u{E9} &amp; Fils"><component role="femoral">A &amp; B &#38; C</component></procedure>
+      <event eventId="E&amp;1" eventDate="2025-06-11" eventType="review" side="X"/>
+      </patient>
+
+      """
+    let (db, o) = try IX.load("x.xml", Self.doc(body))
+    #expect(Self.counts(o) == [3, 2, 1])
+    #expect(
+      try IX.strings(db, "SELECT manufacturer || '|' || ifnull(femoral_component, '') FROM procedure ORDER BY 1") == [
+        "Smith & Nephew &#38; x&y|", "Soci\u{E9}t\u{E9} & Fils|A & B & C",
+      ])
+    let r = try #require(try IX.rejects(db).first)
+    #expect(r.recordId == "E&1")
+    #expect(r.raw.hasSuffix("<event eventId=\"E&1\" eventDate=\"2025-06-11\" eventType=\"review\" side=\"X\">"))
+  }
+
+  @Test("a text node over 10,000,000 bytes refuses the document, as libxml2's tree builder did; 9,999,999 is fine")
+  func hugeTextNode() throws {
+    func text(_ n: Int) -> String {
+      Self.doc(
+        "<patient nhsNumber=\"9434765919\">\n\(Self.proc("P1"))\n<note>" + String(repeating: "a", count: n)
+          + "</note>\n</patient>\n")
+    }
+    let (db, o) = try IX.load("x.xml", text(10_000_001))
+    try Self.expectRefused(db, o, "malformed XML: line 5: xmlSAX2Characters: huge text node")
+    let (db2, o2) = try IX.load("x.xml", text(9_999_999))
+    #expect(Self.counts(o2) == [1, 1, 0])
+    #expect(try IX.count(db2, "procedure") == 1)
+  }
+
   @Test("an attribute over 65,536 bytes rejects the row, even an unknown one; exactly 65,536 is fine")
   func attributeSize() throws {
     let exact = String(repeating: "a", count: 65_536)
