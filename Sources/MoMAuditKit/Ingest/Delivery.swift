@@ -24,14 +24,11 @@ final class Delivery {
   private let earlierFileSet: Set<Int64>
   /// This delivery's files, in order, with their kind (`procedures`, `events`, `results`, `mixed`).
   private(set) var files: [(id: Int64, kind: String)] = []
-  private var touchedProcedures = RowidSet()
-  private var touchedEvents = RowidSet()
-  private var touchedResults = RowidSet()
-  private var touchedExceptions = RowidSet()
+  private var touched = RowidSets()
   /// Records of this source the delivery replaced (they were current before it).
   private var replacedFromSource = 0
   /// Records the delivery wrote over (replaced, or withdrawn and back), by rowid.
-  private var overwritten: [RecordKind: RowidSet] = [:]
+  private var overwritten = RowidSets()
   /// The source's records before the delivery, scanned beside the load (WAL only).
   private let snapshot: SourceSnapshot?
   /// Crash-safety tests only.
@@ -53,7 +50,7 @@ final class Delivery {
   }
 
   @inline(__always) func overwrote(_ kind: RecordKind, _ rowid: Int64) {
-    overwritten[kind, default: RowidSet()].insert(rowid)
+    overwritten.insert(kind, rowid)
   }
 
   func added(file: Int64, kind: String) { files.append((file, kind)) }
@@ -63,23 +60,7 @@ final class Delivery {
     Set(files.flatMap { f in RecordKind.allCases.filter { f.kind == $0.rawValue + "s" || f.kind == "mixed" } })
   }
 
-  @inline(__always) func touch(_ kind: RecordKind, _ rowid: Int64) {
-    switch kind {
-    case .procedure: touchedProcedures.insert(rowid)
-    case .event: touchedEvents.insert(rowid)
-    case .result: touchedResults.insert(rowid)
-    case .exception: touchedExceptions.insert(rowid)
-    }
-  }
-
-  private func touched(_ kind: RecordKind) -> RowidSet {
-    switch kind {
-    case .procedure: return touchedProcedures
-    case .event: return touchedEvents
-    case .result: return touchedResults
-    case .exception: return touchedExceptions
-    }
-  }
+  @inline(__always) func touch(_ kind: RecordKind, _ rowid: Int64) { touched.insert(kind, rowid) }
 
   @inline(__always) func replaced(from fileId: Int64) {
     if earlierFileSet.contains(fileId) { replacedFromSource += 1 }
@@ -114,8 +95,8 @@ final class Delivery {
       // Current before the delivery, and neither touched nor written over by it.
       w.current = before.count
       for (kind, rowids) in before.rowids {
-        let touched = self.touched(kind)
-        let overwritten = self.overwritten[kind] ?? RowidSet()
+        let touched = self.touched[kind]
+        let overwritten = self.overwritten[kind]
         var found: [Int64] = []
         rowids.forEach { if !touched.contains($0) && !overwritten.contains($0) { found.append($0) } }
         if !found.isEmpty { candidates[kind] = found }
@@ -127,7 +108,7 @@ final class Delivery {
           sql: "SELECT rowid FROM \(kind.table) WHERE withdrawn_by IS NULL AND source_file_id IN (\(list))")
         let s = statement.sqliteStatement
         defer { sqlite3_reset(s) }
-        let touched = self.touched(kind)
+        let touched = self.touched[kind]
         var found: [Int64] = []
         while true {
           let rc = sqlite3_step(s)

@@ -24,12 +24,13 @@ final class FileLoad {
   let killAfterRows = FaultInjection.limit(.ingestRow)
   private(set) var counts = Counts()
   /// Rowids of loaded records this file re-sent unchanged: a later row of
-  /// the file with the same id is a repeat within the file.
-  private var unchangedHere = RowidSet()
+  /// the file with the same id is a repeat within the file. Per kind: a
+  /// procedure and an event can share a rowid.
+  private var unchangedHere = RowidSets()
   /// Rowids of loaded records this file wrote over (replaced, or withdrawn
   /// and back): a row claimed unchanged against one of them (its row hash
   /// matched the version before this file) is a repeat with different content.
-  private var writtenHere = RowidSet()
+  private var writtenHere = RowidSets()
   /// Records still to look up before inserting. A conflict sets it: the file
   /// re-sends loaded records, so each is looked up (cursor or probe) rather
   /// than tried as an INSERT first; `lookupStretch` new ids in a row go back
@@ -140,14 +141,14 @@ final class FileLoad {
     case .unchanged(let kind, let rowid, let line, let id, let raw):
       // Byte for byte the row the record at `rowid` came from, before this
       // file: the same record, unless this file has written it since.
-      if writtenHere.contains(rowid) {
+      if writtenHere.contains(kind, rowid) {
         try rejectRepeat(
           kind, id: batch.string(id)!, line: line, location: nil, raw: batch.string(raw) ?? "",
           firstLine: try writer.line(kind, rowid: rowid))
-      } else if unchangedHere.contains(rowid) {
+      } else if unchangedHere.contains(kind, rowid) {
         counts.accepted += 1
       } else {
-        unchangedHere.insert(rowid)
+        unchangedHere.insert(kind, rowid)
         delivery?.touch(kind, rowid)
         counts.accepted += 1
         counts.unchanged += 1
@@ -207,13 +208,13 @@ final class FileLoad {
       // Withdrawn by an earlier delivery and sent again: current again.
       try writer.deleteWarnings(kind, id: batch.string(Int32(first))!)
       try writer.overwrite(kind, rowid: e.rowid, cells, bytes, first: first, line: line)
-      writtenHere.insert(e.rowid)
+      writtenHere.insert(kind, e.rowid)
       delivery?.overwrote(kind, e.rowid)
       counts.accepted += 1
       counts.added += 1
       return true
     }
-    if e.fileId == writer.fileId || unchangedHere.contains(e.rowid) {
+    if e.fileId == writer.fileId || unchangedHere.contains(kind, e.rowid) {
       // The id again in the same file.
       if e.sameContent {
         counts.accepted += 1
@@ -228,7 +229,7 @@ final class FileLoad {
       if let h = cells[first + values + 1].rowHash, h != e.rowHash {
         try writer.refreshRowHash(kind, rowid: e.rowid, cells, bytes, first: first)
       }
-      unchangedHere.insert(e.rowid)
+      unchangedHere.insert(kind, e.rowid)
       delivery?.touch(kind, e.rowid)
       counts.accepted += 1
       counts.unchanged += 1
@@ -236,7 +237,7 @@ final class FileLoad {
     }
     try writer.recordReplacement(kind, id: batch.string(Int32(first))!, old: e, newLine: line)
     try writer.overwrite(kind, rowid: e.rowid, cells, bytes, first: first, line: line)
-    writtenHere.insert(e.rowid)
+    writtenHere.insert(kind, e.rowid)
     delivery?.overwrote(kind, e.rowid)
     delivery?.replaced(from: e.fileId)
     counts.accepted += 1

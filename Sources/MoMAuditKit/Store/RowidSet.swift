@@ -34,3 +34,23 @@ struct RowidSet {
     return w < words.count && words[w] & (1 << UInt64(rowid & 63)) != 0
   }
 }
+
+/// A RowidSet for each kind of record. Each record table numbers its rows
+/// from 1, so a procedure and an event of one file can share a rowid: a set
+/// over a mixed file (XML) must be kept per kind.
+struct RowidSets {
+  private var sets = [RowidSet](repeating: RowidSet(), count: RecordKind.allCases.count)
+
+  @inline(__always) private static func index(_ kind: RecordKind) -> Int {
+    switch kind {
+    case .procedure: return 0
+    case .event: return 1
+    case .result: return 2
+    case .exception: return 3
+    }
+  }
+
+  @inline(__always) mutating func insert(_ kind: RecordKind, _ rowid: Int64) { sets[Self.index(kind)].insert(rowid) }
+  @inline(__always) func contains(_ kind: RecordKind, _ rowid: Int64) -> Bool { sets[Self.index(kind)].contains(rowid) }
+  subscript(kind: RecordKind) -> RowidSet { sets[Self.index(kind)] }
+}

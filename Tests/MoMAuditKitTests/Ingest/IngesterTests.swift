@@ -127,6 +127,44 @@ struct IngesterTests {
     #expect(try IX.strings(db, "SELECT CAST(records_replaced AS TEXT) FROM source_file ORDER BY id") == ["0", "1"])
   }
 
+  @Test(
+    "an XML correction is a replacement when a record of the other kind with its rowid came unchanged before it",
+    arguments: [false, true])
+  func xmlCorrectionAfterOtherKindUnchanged(_ procedureChanges: Bool) throws {
+    // Procedure P1 and event E1 are both rowid 1 of their tables. The second
+    // export sends one of them unchanged, then the other corrected: the
+    // correction replaces its record. (The files' sets of rowids were once
+    // shared by every kind, so the corrected record read as a repeat of
+    // itself: "duplicate id with different content (first at line 5)".)
+    func doc(_ date: String, event: String, bearing: String) -> [UInt8] {
+      Array(
+        XMLReaderTests.doc(
+          exportDate: date,
+          """
+          <patient nhsNumber="9434765919" sex="F" dateOfBirth="1951-03-14">
+          <event eventId="E1" eventDate="2025-06-11" eventType="\(event)" side="L"/>
+          <procedure procedureId="P1" procedureDate="2006-05-02" side="L" procedureType="resurfacing" bearing="\(bearing)"/>
+          </patient>
+
+          """
+        ).utf8)
+    }
+    let first = doc("2026-10-01", event: "review", bearing: "MoM")
+    let second = procedureChanges
+      ? doc("2026-10-02", event: "review", bearing: "MoP") : doc("2026-10-02", event: "xray", bearing: "MoM")
+    let (db, outcomes) = try IX.load([("1.xml", first), ("2.xml", second)])
+    #expect(outcomes.map(\.status) == [.loaded, .loaded])
+    #expect(Self.counts(outcomes[1]) == [2, 2, 0])
+    #expect(outcomes[1].recordsReplaced == 1)
+    #expect(outcomes[1].recordsUnchanged == 1)
+    #expect(try IX.count(db, "reject") == 0)
+    #expect(
+      try IX.strings(db, "SELECT record_kind || ' ' || record_id FROM replacement")
+        == [procedureChanges ? "procedure P1" : "event E1"])
+    #expect(try IX.strings(db, "SELECT event_type FROM event") == [procedureChanges ? "review" : "xray"])
+    #expect(try IX.strings(db, "SELECT bearing FROM procedure") == [procedureChanges ? "MoP" : "MoM"])
+  }
+
   @Test("an identical record in a later file is unchanged: counted, nothing written, it keeps its first file")
   func identicalIsUnchanged() throws {
     let first = IX.lines(IX.evHeader, [IX.review("E1"), IX.review("E2")])
