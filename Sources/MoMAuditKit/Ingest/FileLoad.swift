@@ -55,44 +55,64 @@ final class FileLoad {
     try bulk.prepare(kind)
   }
 
-  /// Writes a batch's rows (on the writing thread, in file order).
+  /// Writes a batch's rows (on the writing thread, in file order of each
+  /// kind: a run of one kind may be written before rows of another kind
+  /// that come between its rows in the file, as each kind has its own table).
   func apply(_ batch: PackedBatch) throws {
     let n = IngestWriter.rowsPerInsert
     var run: [(first: Int, line: Int)] = []
     run.reserveCapacity(n)
+    var members: [Int] = []
+    members.reserveCapacity(n)
     try batch.withContents { cells, bytes in
       let entries = batch.entries
+      // Entries already written by a run of their kind.
+      var done = [Bool](repeating: false, count: entries.count)
       var i = 0
       while i < entries.count {
-        // A fresh load: `n` valid records of one kind in a row go in one
-        // INSERT; if any of their ids is loaded already, none is written
-        // and they go one by one below, looked up first.
-        if lookupBudget == 0, i + n <= entries.count, let kind = Self.kind(entries[i]) {
+        if done[i] {
+          i += 1
+          continue
+        }
+        // A fresh load: `n` valid records of one kind go in one INSERT; if
+        // any of their ids is loaded already, none is written and they go
+        // one by one below, looked up first. The run takes the next `n`
+        // records of the kind, passing over records of other kinds (an XML
+        // export interleaves procedures and events) but not a reject or an
+        // unchanged row, which are applied in file order.
+        if lookupBudget == 0, let kind = Self.kind(entries[i]) {
           run.removeAll(keepingCapacity: true)
-          for entry in entries[i..<(i + n)] {
-            switch entry {
+          members.removeAll(keepingCapacity: true)
+          var j = i
+          scan: while j < entries.count, run.count < n {
+            switch entries[j] {
             case .procedure(let first, let line, _) where kind == .procedure: run.append((Int(first), line))
             case .event(let first, let line, _, _) where kind == .event: run.append((Int(first), line))
             case .result(let first, let line, _) where kind == .result: run.append((Int(first), line))
             case .exception(let first, let line, _) where kind == .exception: run.append((Int(first), line))
-            default: break
+            case .reject, .unchanged: break scan
+            default:
+              j += 1
+              continue scan
             }
+            members.append(j)
+            j += 1
           }
           if run.count == n {
             try prepare(kind)
             let written = try run.withUnsafeBufferPointer { try writer.writeMany(kind, cells, bytes, $0) }
             if written {
-              for entry in entries[i..<(i + n)] {
+              for m in members {
+                done[m] = true
                 counts.read += 1
                 if killAfterRows != nil { FaultInjection.tick(.ingestRow) }
                 counts.accepted += 1
                 counts.added += 1
-                if case .event(let first, let line, _, let warnings) = entry, warnings >= 0 {
+                if case .event(let first, let line, _, let warnings) = entries[m], warnings >= 0 {
                   try writeWarnings(batch, first: Int(first), line: line, warnings: warnings)
                 }
                 if counts.read % 50_000 == 0 { progress?.update(file: writer.path, rows: counts.read) }
               }
-              i += n
               continue
             }
             lookupBudget = Self.lookupStretch
