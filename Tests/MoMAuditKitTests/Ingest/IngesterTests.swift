@@ -165,6 +165,47 @@ struct IngesterTests {
     #expect(try IX.strings(db, "SELECT bearing FROM procedure") == [procedureChanges ? "MoP" : "MoM"])
   }
 
+  @Test("an XML export's procedures and events each keep file order, written 16 at a time past the other kind")
+  func xmlInterleavedOrder() throws {
+    // 60 patients of one procedure and two events, so runs of 16 records of
+    // one kind pass over the other kind. A repeat with different content
+    // (rejected, the first stands), an identical repeat and a bad procedure
+    // fall inside runs and send them one by one; the order must not change.
+    var body = ""
+    var procedures: [String] = []
+    var events: [String] = []
+    for i in 0..<60 {
+      body += "<patient nhsNumber=\"9434765919\">\n"
+      if i == 40 {
+        body += XMLReaderTests.proc("P-bad", side: "X") + "\n"
+      } else {
+        body += XMLReaderTests.proc("P\(i)", side: i % 2 == 0 ? "L" : "R") + "\n"
+        procedures.append("P\(i)")
+      }
+      body += XMLReaderTests.review("E\(i)a") + "\n"
+      events.append("E\(i)a")
+      if i == 20 {
+        body += XMLReaderTests.review("E5a", date: "2025-07-01") + "\n"  // different content
+      } else if i == 30 {
+        body += XMLReaderTests.review("E7a") + "\n"  // identical repeat
+      } else {
+        body += XMLReaderTests.review("E\(i)b", date: "2027-01-01") + "\n"  // after the export date: a warning
+        events.append("E\(i)b")
+      }
+      body += "</patient>\n"
+    }
+    let (db, o) = try IX.load("x.xml", XMLReaderTests.doc(body))
+    #expect(Self.counts(o) == [180, 178, 2])
+    #expect(try IX.strings(db, "SELECT procedure_id FROM procedure ORDER BY rowid") == procedures)
+    #expect(try IX.strings(db, "SELECT event_id FROM event ORDER BY rowid") == events)
+    #expect(
+      try IX.strings(db, "SELECT record_id || ' ' || reason_code FROM reject ORDER BY rowid")
+        == ["E5a DUPLICATE_ID", "P-bad UNKNOWN_CODE"])
+    #expect(
+      try IX.strings(db, "SELECT record_id FROM warning ORDER BY rowid")
+        == events.filter { $0.hasSuffix("b") })
+  }
+
   @Test("an identical record in a later file is unchanged: counted, nothing written, it keeps its first file")
   func identicalIsUnchanged() throws {
     let first = IX.lines(IX.evHeader, [IX.review("E1"), IX.review("E2")])
