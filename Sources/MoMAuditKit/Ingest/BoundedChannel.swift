@@ -32,6 +32,13 @@ final class BoundedChannel<Item, Outcome>: @unchecked Sendable {
     return true
   }
 
+  /// Items waiting now (a hint for the producer: the consumer is behind).
+  var queued: Int {
+    condition.lock()
+    defer { condition.unlock() }
+    return items.count - head
+  }
+
   /// The next item; nil when the producer has finished (successfully or not).
   func take() -> Item? {
     condition.lock()

@@ -89,17 +89,21 @@ enum IngestPipeline {
     var fastRows = 0
     var unchangedRows = 0
 
+    // Who computes a batch's fingerprints (SHA-256 of each record, about a
+    // fifth of a record's cost) is decided batch by batch: this thread when
+    // the writer is behind (half the channel's batches wait), else the
+    // writer (`PackedBatch.fillFingerprints`), which would otherwise wait
+    // for this thread. Which is busier depends on the file (a CSV of
+    // procedures or an XML export: this thread; a CSV of events: the
+    // writer) and on the scale, so neither is fixed (issue 14).
+    var hashHere = false
+
     func flush() throws {
       guard batch.count >= batchSize else { return }
       guard channel.put(batch) else { throw ChannelCancelled() }
       batch = PackedBatch(rows: batchSize)
+      hashHere = channel.queued >= depth / 2
     }
-
-    // XML's reading thread (libxml2) is the busier of the two, twice the
-    // writer's CPU at full scale, so its fingerprints are left to the
-    // writer (`PackedBatch.fillFingerprints`); a CSV's events are bound by
-    // the writer, so CSV fingerprints stay here (issue 5, measured).
-    let hashHere = plan.format == .csv
 
     // The row hash of the current CSV row (nil: none), stored with its record.
     var rowHash: UInt64? = nil
