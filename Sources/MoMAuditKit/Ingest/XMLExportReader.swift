@@ -86,6 +86,8 @@ package struct XMLExportReader {
     @exclusivity(unchecked) var fieldCache = AttributeFields()
     @exclusivity(unchecked) var patientBytes = XMLAttributeBytes()
     @exclusivity(unchecked) var patientStrings: [(String, String)]? = nil
+    /// `<patient` and its attributes as `rawText` renders them, once per patient.
+    @exclusivity(unchecked) var patientRaw: [UInt8] = []
     @exclusivity(unchecked) var elementBytes = XMLAttributeBytes()
     // The procedure whose end tag is awaited: line, index, fast.
     @exclusivity(unchecked) var pending: (line: Int, index: Int, fast: Bool)? = nil
@@ -251,7 +253,7 @@ package struct XMLExportReader {
             reason: "the root element is not <registryExport> in namespace \(XMLExportReader.namespace)"
               + (ns.map { " (found namespace \($0))" } ?? " (no namespace)"))
         }
-        if let text = attrs.strings().first(where: { $0.0 == "exportDate" })?.1 {
+        if let text = attrs.string(named: "exportDate") {
           let trimmed = String(trimUnicodeWhitespace(Substring(text)))
           guard let d = DateValue.parse(trimmed) else {
             throw Refusal(reason: "exportDate \"\(trimmed.prefix(40))\" is not a valid date")
@@ -265,6 +267,9 @@ package struct XMLExportReader {
           procedureIndex = 0
           eventIndex = 0
           patientBytes.read(attrs, &fieldCache)
+          patientRaw.removeAll(keepingCapacity: true)
+          patientRaw.append(contentsOf: "<patient".utf8)
+          patientBytes.render(into: &patientRaw)
           patientStrings = nil
           frame = .patient
         }
@@ -289,7 +294,7 @@ package struct XMLExportReader {
         }
       case .procedure?:
         if inNS, name == .component {
-          let rawRole = attrs.strings().first(where: { $0.0 == "role" })?.1 ?? ""
+          let rawRole = attrs.string(named: "role") ?? ""
           component = (ComponentRole(code: XMLExportReader.trimmed(rawRole)), rawRole)
           componentText.removeAll(keepingCapacity: true)
           frame = .component
@@ -366,8 +371,7 @@ package struct XMLExportReader {
       patientBytes.collect(into: &values, spans: &spans, allowed: allowed)
       elementBytes.collect(into: &values, spans: &spans, allowed: allowed)
       rawBytes.removeAll(keepingCapacity: true)
-      rawBytes.append(contentsOf: "<patient".utf8)
-      patientBytes.render(into: &rawBytes)
+      rawBytes.append(contentsOf: patientRaw)
       rawBytes.append(contentsOf: "><".utf8)
       rawBytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
       elementBytes.render(into: &rawBytes)

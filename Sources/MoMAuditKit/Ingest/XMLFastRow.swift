@@ -156,16 +156,17 @@ struct SAXAttributes {
     }
   }
 
-  /// The unqualified attributes as Strings, in document order.
-  func strings() -> [(String, String)] {
-    var out: [(String, String)] = []
-    var value: [UInt8] = []
+  /// The value of the first unqualified attribute called `name`, if any
+  /// (without a String per attribute).
+  func string(named name: StaticString) -> String? {
     for i in 0..<count where uri(i) == nil {
-      guard let name = name(i) else { continue }
-      value.removeAll(keepingCapacity: true)
+      guard let n = self.name(i), strlen(UnsafeRawPointer(n).assumingMemoryBound(to: CChar.self)) == name.utf8CodeUnitCount,
+        memcmp(n, name.utf8Start, name.utf8CodeUnitCount) == 0
+      else { continue }
+      var value: [UInt8] = []
       appendValue(i, to: &value)
-      out.append((String(cString: name), String(decoding: value, as: UTF8.self)))
+      return String(decoding: value, as: UTF8.self)
     }
-    return out
+    return nil
   }
 }
