@@ -178,6 +178,7 @@ package struct XMLExportReader {
         let r = xmlParseChunk(ctxt, buffer, Int32(n), n == 0 ? 1 : 0)
         if let failure { throw failure }
         if r != 0 || ctxt.pointee.wellFormed == 0 { throw malformed() }
+        if let rootRefusal { throw rootRefusal }
         if n == 0 { break }
       }
       return exportDate
@@ -199,6 +200,23 @@ package struct XMLExportReader {
       xmlStopParser(ctxt)
     }
 
+    /// A refusal of the root element (its name, namespace or exportDate),
+    /// held until the parser has gone on: libxml2 reports a start tag cut
+    /// off at the end of the file (`<registry`) after handing it over, and
+    /// that document is malformed XML first, as the text reader found.
+    @exclusivity(unchecked) var rootRefusal: Refusal? = nil
+
+    /// Whether a callback should do its work: not after a failure, and a
+    /// held root refusal becomes the failure at the next callback.
+    @inline(__always) func live() -> Bool {
+      guard failure == nil else { return false }
+      if let r = rootRefusal {
+        fail(r)
+        return false
+      }
+      return true
+    }
+
     func refuseDTD() {
       fail(Refusal(reason: "the document has a DTD or entity declaration, which is not allowed"))
     }
@@ -208,7 +226,7 @@ package struct XMLExportReader {
     var line: Int { Int(ctxt!.pointee.input.pointee.line) }
 
     func text(_ bytes: UnsafePointer<xmlChar>?, _ count: Int, kind: Int) {
-      guard failure == nil, let bytes else { return }
+      guard live(), let bytes else { return }
       if runKind == kind {
         if runLength + count > 10_000_000 {
           // The tree builder's message, as the reader reported it.
@@ -231,10 +249,12 @@ package struct XMLExportReader {
       _ localname: UnsafePointer<xmlChar>?, _ uri: UnsafePointer<xmlChar>?, _ count: Int,
       _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
     ) {
-      guard failure == nil else { return }
+      guard live() else { return }
       runKind = 0
       do {
         try start(localname, uri, SAXAttributes(base: attributes, count: count))
+      } catch let r as Refusal where stack.isEmpty {
+        rootRefusal = r
       } catch {
         fail(error)
       }
@@ -306,7 +326,7 @@ package struct XMLExportReader {
     }
 
     func endElement() {
-      guard failure == nil else { return }
+      guard live() else { return }
       runKind = 0
       switch stack.popLast() {
       case .component?:

@@ -240,6 +240,9 @@ struct XMLReaderTests {
       specExample.components(separatedBy: "<event eventId=\"E-2\"")[0] + "<event eventId=\"E-2\" eventDate=\"2025",
       specExample.replacingOccurrences(of: "</registryExport>\n", with: ""),
       specExample.replacingOccurrences(of: "</patient>", with: ""),
+      // a root start tag cut off: malformed first, whatever the root
+      "<a", "<registryExport xmlns=\"urn:other\" exportDate=\"2026-10-01\"",
+      "<registryExport xmlns=\"urn:momaudit:registry-export:1\" exportDate=\"tomorrow\"",
     ])
   func truncated(_ text: String) throws {
     let (db, o) = try IX.load("x.xml", text)
