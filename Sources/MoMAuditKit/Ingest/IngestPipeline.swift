@@ -9,6 +9,9 @@ struct FileReadPlan: Sendable {
   var profile: Profile
   /// The unchanged shortcut's database, when it may be used (CSV only).
   var unchanged: UnchangedLookup.Config? = nil
+  /// Which thread computes the records' fingerprints (tests pin each side).
+  enum Fingerprints: Sendable { case balanced, reader, writer }
+  var fingerprints = Fingerprints.balanced
 }
 
 /// What the reading thread learnt about the file as a whole.
@@ -96,13 +99,13 @@ enum IngestPipeline {
     // for this thread. Which is busier depends on the file (a CSV of
     // procedures or an XML export: this thread; a CSV of events: the
     // writer) and on the scale, so neither is fixed (issue 14).
-    var hashHere = false
+    var hashHere = plan.fingerprints == .reader
 
     func flush() throws {
       guard batch.count >= batchSize else { return }
       guard channel.put(batch) else { throw ChannelCancelled() }
       batch = PackedBatch(rows: batchSize)
-      hashHere = channel.queued >= depth / 2
+      if plan.fingerprints == .balanced { hashHere = channel.queued >= depth / 2 }
     }
 
     // The row hash of the current CSV row (nil: none), stored with its record.

@@ -117,4 +117,69 @@ struct RecordFingerprintTests {
       #expect(text.fingerprint(r) == Self.reference(r))
     }
   }
+
+  // MARK: which thread computes them
+
+  /// A batch's records as values: each cell resolved (text, int, double or
+  /// null), whatever the order of its bytes buffer.
+  static func describe(_ b: PackedBatch) -> [String] {
+    b.withContents { cells, bytes in
+      func cell(_ i: Int32) -> String {
+        let c = cells[Int(i)]
+        switch c.tag {
+        case .null: return "nil"
+        case .int: return "i\(c.value)"
+        case .double: return "d\(Double(bitPattern: UInt64(bitPattern: c.value)))"
+        case .text:
+          return "t" + String(decoding: UnsafeBufferPointer(start: bytes + Int(c.value), count: Int(c.length)), as: UTF8.self)
+        }
+      }
+      func run(_ first: Int32, _ count: Int) -> String { (0..<Int32(count)).map { cell(first + $0) }.joined(separator: "|") }
+      return b.entries.map { entry in
+        switch entry {
+        case .procedure(let first, let line, let raw): "P\(line) " + run(first, PackedBatch.procedureCells) + " " + cell(raw)
+        case .event(let first, let line, let raw, let w): "E\(line) " + run(first, PackedBatch.eventCells) + " " + cell(raw) + " w\(w)"
+        case .result(let first, let line, let raw): "R\(line) " + run(first, PackedBatch.resultCells) + " " + cell(raw)
+        case .exception(let first, let line, let raw): "X\(line) " + run(first, PackedBatch.exceptionCells) + " " + cell(raw)
+        case .reject(let row, let problem): "reject \(row.line) \(problem.code)"
+        case .unchanged(let kind, let rowid, let line, _, _): "unchanged \(kind) \(rowid) \(line)"
+        }
+      }
+    }
+  }
+
+  @Test(
+    "the reading thread and the writing thread pack the same fingerprints: CSV of each kind, and XML",
+    arguments: [RecordKind.procedure, .event, .result, nil])
+  func placement(_ kind: RecordKind?) throws {
+    let t = TempDir()
+    defer { t.cleanup() }
+    let path =
+      kind.map { t.write("\($0.rawValue).csv", FastPathDifferentialTests.file(kind: $0, rows: 1_500, seed: 21)) }
+      ?? t.write("export.xml", FastPathDifferentialTests.xml(kind: .event, rows: 1_500, seed: 22).0)
+    func packed(_ side: FileReadPlan.Fingerprints) throws -> (values: [String], leftToWriter: Int) {
+      var plan = FileReadPlan(path: path, format: kind == nil ? .xml : .csv, encoding: .utf8, profile: Profile())
+      plan.fingerprints = side
+      var values: [String] = []
+      var left = 0
+      _ = try IngestPipeline.run(plan) { batch in
+        left += batch.unhashed.count
+        batch.fillFingerprints(RecordText())
+        values += Self.describe(batch)
+      }
+      return (values, left)
+    }
+    let reader = try packed(.reader)
+    let writer = try packed(.writer)
+    let balanced = try packed(.balanced)
+    #expect(reader.leftToWriter == 0)
+    #expect(writer.leftToWriter > 500)
+    #expect(reader.values.count == 1_500)
+    // The first difference only, not two lists of 1,500 records.
+    func firstDifference(_ a: [String], _ b: [String]) -> String? {
+      zip(a, b).first { $0 != $1 }.map { "\($0.0)\n  vs \($0.1)" } ?? (a.count == b.count ? nil : "\(a.count) vs \(b.count) records")
+    }
+    #expect(firstDifference(reader.values, writer.values) == nil)
+    #expect(firstDifference(balanced.values, writer.values) == nil)
+  }
 }
