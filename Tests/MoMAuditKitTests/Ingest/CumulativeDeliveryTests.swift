@@ -132,6 +132,36 @@ struct CumulativeDeliveryTests {
     #expect(plain.map(\.status) == [.alreadyIngested])
   }
 
+  @Test("an XML export re-sent as the next delivery: unchanged records stay current, a corrected one replaces, nothing is withdrawn")
+  func xmlRedelivery() throws {
+    // Procedures and events share rowids (each table counts from 1). The
+    // sets of records a file re-sent unchanged were once shared by both
+    // kinds, so an event whose rowid matched an unchanged procedure counted
+    // as a repeat within the file: never touched, so withdrawn (here the
+    // guard refused the delivery), and a corrected one was rejected.
+    let t = TempDir()
+    defer { t.cleanup() }
+    let db = try AuditDatabase.inMemory()
+    func export(_ date: String, ohs: String) -> String {
+      XMLReaderTests.doc(
+        exportDate: date,
+        (0..<20).map { i in
+          "<patient nhsNumber=\"9434765919\">" + XMLReaderTests.proc("P\(i)")
+            + XMLReaderTests.review("E\(i)", extra: " oxfordHipScore=\"\(i == 7 ? ohs : "44")\"") + "</patient>\n"
+        }.joined())
+    }
+    _ = try Self.deliver(db, t, "q1", ["export.xml": export("2026-10-01", ohs: "44")])
+    let q2 = try Self.deliver(db, t, "q2", ["export.xml": export("2026-11-01", ohs: "30")])
+    #expect(q2.map(\.status) == [.loaded])
+    #expect(q2.map(\.rowsRejected) == [0])
+    #expect(q2.map(\.recordsUnchanged) == [39])
+    #expect(q2.map(\.recordsReplaced) == [1])
+    #expect(q2.map(\.recordsWithdrawn) == [0])
+    #expect(try IX.count(db, "procedure WHERE withdrawn_by IS NULL") == 20)
+    #expect(try Self.current(db).count == 20)
+    #expect(try IX.strings(db, "SELECT CAST(oxford_hip_score AS TEXT) FROM event WHERE event_id = 'E7'") == ["30"])
+  }
+
   @Test("a delivery without its procedures file withdraws the source's procedures (and the guard sees them)")
   func missingKindIsWithdrawn() throws {
     let t = TempDir()
