@@ -85,8 +85,9 @@ final class Delivery {
 
   /// Finds the records to withdraw (one scan of each table the source's
   /// earlier files can hold records in, restricted to those files), applies
-  /// the guard, marks them, and supersedes the source's earlier files. Throws `DeliveryRefused` when the guard
-  /// refuses: the caller rolls the whole delivery back.
+  /// the guard, marks them, and supersedes the source's earlier files.
+  /// Throws `DeliveryRefused` when the guard refuses: the caller rolls the
+  /// whole delivery back.
   func finish(_ db: Database) throws -> Withdrawal {
     var w = Withdrawal()
     var candidates: [RecordKind: [Int64]] = [:]
